@@ -1,0 +1,252 @@
+"""The admin API: what tests, the demo and operators use to steer a running simulator.
+
+Inject trades and funds, load scenarios, add faults (429/5xx/timeouts/garbage/latency per route),
+stall the chain, read what the Telegram fake received, and read back every match the exchange made.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from . import actions
+from . import scenario as scenarios
+from .context import Sim
+from .core import Match, Side
+from .faults import FaultSpec
+
+if TYPE_CHECKING:
+    from .app import Simulator
+
+SIMULATOR = web.AppKey("simulator", object)
+SIM = web.AppKey("sim", Sim)
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TokenRef(_Body):
+    token_id: str | None = None
+    market: str | None = None
+    outcome: str | int | None = None
+
+    def token(self, sim: Sim) -> str:
+        if self.token_id:
+            if sim.markets.by_token(self.token_id) is None:
+                raise actions.ActionError(f"unknown token_id {self.token_id}")
+            return self.token_id
+        if self.market is None or self.outcome is None:
+            raise actions.ActionError("give token_id, or market and outcome")
+        return actions.resolve_token(sim, self.market, self.outcome)
+
+
+class TradeBody(TokenRef):
+    trader: str
+    side: Side
+    price: Decimal = Field(gt=0, lt=1)
+    size: Decimal = Field(gt=0)
+    role: str = "taker"
+
+
+class LiquidityBody(TokenRef):
+    side: Side
+    price: Decimal = Field(gt=0, lt=1)
+    size: Decimal = Field(gt=0)
+
+
+class FundBody(_Body):
+    address: str
+    collateral: Decimal = Field(default=Decimal(0), ge=0)
+    allowance: Decimal | None = Field(default=None, ge=0)
+    shares: dict[str, Decimal] = Field(default_factory=dict)
+
+
+class StallBody(_Body):
+    on: bool = True
+
+
+class UpdateBody(_Body):
+    chat_id: int
+    text: str
+    from_id: int | None = None
+
+
+class OutageBody(_Body):
+    on: bool = True
+
+
+def build_app(sim: Sim) -> web.Application:
+    app = web.Application(middlewares=[_errors])
+    app[SIM] = sim
+    app.router.add_get("/health", _health)
+    app.router.add_get("/state", _state)
+    app.router.add_get("/faults", _faults_list)
+    app.router.add_post("/faults", _faults_add)
+    app.router.add_delete("/faults", _faults_clear)
+    app.router.add_delete("/faults/{fault_id}", _faults_remove)
+    app.router.add_post("/chain/stall", _chain_stall)
+    app.router.add_post("/fund", _fund)
+    app.router.add_post("/liquidity", _liquidity)
+    app.router.add_post("/trades", _trade)
+    app.router.add_get("/matches", _matches)
+    app.router.add_post("/scenario", _scenario)
+    app.router.add_get("/telegram/messages", _telegram_messages)
+    app.router.add_post("/telegram/updates", _telegram_update)
+    app.router.add_post("/telegram/outage", _telegram_outage)
+    return app
+
+
+def attach(app: web.Application, simulator: Simulator) -> None:
+    app[SIMULATOR] = simulator
+
+
+@web.middleware
+async def _errors(request: web.Request, handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ValidationError as exc:
+        problems = [f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}"
+                    for e in exc.errors()]
+        return web.json_response({"error": "; ".join(problems)}, status=400)
+    except (actions.ActionError, json.JSONDecodeError) as exc:
+        return web.json_response({"error": str(exc)}, status=400)
+
+
+async def _body(request: web.Request, model: type[BaseModel]) -> Any:
+    raw = await request.read()
+    return model.model_validate_json(raw or b"{}")
+
+
+def _sim(request: web.Request) -> Sim:
+    return request.app[SIM]
+
+
+async def _health(request: web.Request) -> web.Response:
+    simulator = request.app.get(SIMULATOR)
+    return web.json_response({"ok": True, "urls": simulator.urls if simulator else {}})
+
+
+async def _state(request: web.Request) -> web.Response:
+    sim = _sim(request)
+    statuses: dict[str, int] = {}
+    for match in sim.ledger.matches:
+        statuses[match.status] = statuses.get(match.status, 0) + 1
+    return web.json_response({
+        "chain_id": sim.chain_id,
+        "markets": sum(1 for _ in sim.markets),
+        "matches": statuses,
+        "block_number": sim.chain.block_number if sim.chain else None,
+        "telegram_messages": len(sim.telegram.messages()) if sim.telegram else 0,
+        "faults": sim.faults.list(),
+    })
+
+
+async def _faults_list(request: web.Request) -> web.Response:
+    return web.json_response(_sim(request).faults.list())
+
+
+async def _faults_add(request: web.Request) -> web.Response:
+    fault = _sim(request).faults.add(await _body(request, FaultSpec))
+    return web.json_response(fault.as_dict(), status=201)
+
+
+async def _faults_clear(request: web.Request) -> web.Response:
+    _sim(request).faults.clear()
+    return web.json_response({"cleared": True})
+
+
+async def _faults_remove(request: web.Request) -> web.Response:
+    removed = _sim(request).faults.remove(int(request.match_info["fault_id"]))
+    return web.json_response({"removed": removed}, status=200 if removed else 404)
+
+
+async def _chain_stall(request: web.Request) -> web.Response:
+    body = await _body(request, StallBody)
+    sim = _sim(request)
+    sim.chain.stall(body.on)
+    return web.json_response({"stalled": body.on, "block_number": sim.chain.block_number})
+
+
+async def _fund(request: web.Request) -> web.Response:
+    body = await _body(request, FundBody)
+    actions.fund(_sim(request), body.address, body.collateral, body.allowance, body.shares)
+    return web.json_response({"funded": body.address})
+
+
+async def _liquidity(request: web.Request) -> web.Response:
+    body = await _body(request, LiquidityBody)
+    sim = _sim(request)
+    order_id = actions.add_liquidity(sim, body.token(sim), body.side, body.price, body.size)
+    return web.json_response({"order_id": order_id}, status=201)
+
+
+async def _trade(request: web.Request) -> web.Response:
+    body = await _body(request, TradeBody)
+    sim = _sim(request)
+    result = actions.trade(sim, body.trader, body.token(sim), body.side, body.price, body.size,
+                           body.role)
+    return web.json_response(result.as_dict(), status=201)
+
+
+async def _matches(request: web.Request) -> web.Response:
+    """Every match the exchange made, optionally for one address: the ground truth for tests."""
+    sim = _sim(request)
+    address = request.query.get("address")
+    matches = sim.ledger.for_address(address) if address else list(sim.ledger.matches)
+    return web.json_response([match_dict(m) for m in matches])
+
+
+def match_dict(match: Match) -> dict:
+    return {
+        "match_id": match.match_id,
+        "taker_order_id": match.taker_order_id,
+        "taker": match.taker,
+        "taker_owner": match.taker_owner,
+        "side": match.side,
+        "condition_id": match.condition_id,
+        "token_id": match.token_id,
+        "price": str(match.price),
+        "size": str(match.size),
+        "status": match.status,
+        "tx_hash": match.tx_hash,
+        "block_number": match.block_number,
+        "log_indexes": match.log_indexes,
+        "match_time": match.match_time,
+        "makers": [{"order_id": m.order_id, "maker": m.maker, "side": m.side,
+                    "token_id": m.token_id, "price": str(m.price), "size": str(m.size)}
+                   for m in match.makers],
+    }
+
+
+async def _scenario(request: web.Request) -> web.Response:
+    """Load more markets/accounts/traders into the running simulator and play them from now."""
+    scenario = scenarios.Scenario.model_validate_json(await request.read() or b"{}")
+    sim = _sim(request)
+    scenarios.apply(sim, scenario)
+    simulator = request.app.get(SIMULATOR)
+    if simulator is not None:
+        simulator.play(scenario)
+    return web.json_response({"loaded": scenario.name, "markets": len(scenario.markets)})
+
+
+async def _telegram_messages(request: web.Request) -> web.Response:
+    chat = request.query.get("chat_id")
+    messages = _sim(request).telegram.messages(int(chat) if chat else None)
+    return web.json_response(messages)
+
+
+async def _telegram_update(request: web.Request) -> web.Response:
+    body = await _body(request, UpdateBody)
+    update = _sim(request).telegram.inject_update(body.chat_id, body.text, body.from_id)
+    return web.json_response(update, status=201)
+
+
+async def _telegram_outage(request: web.Request) -> web.Response:
+    body = await _body(request, OutageBody)
+    _sim(request).telegram.set_outage(body.on)
+    return web.json_response({"outage": body.on})
