@@ -8,13 +8,22 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from pathlib import Path
 
-from polymarket_bot import __version__
+from polymarket_bot import __version__, journal
+from polymarket_bot.config import check as check_config
 
 
 def _cmd_version(_args: argparse.Namespace) -> int:
     print(__version__)
     return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    # imported here: the trading pipeline is heavy, and `version`/`check-config` must stay quick
+    from polymarket_bot import runner
+
+    return runner.main(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,6 +35,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     version = sub.add_parser("version", help="print the bot version")
     version.set_defaults(func=_cmd_version)
+    check_config.register(sub)
+    run = sub.add_parser("run", help="watch the target wallets and copy their trades")
+    run.add_argument("--env-file", type=Path, default=None,
+                     help="also read settings from this file (systemd passes them as "
+                          "environment variables)")
+    run.set_defaults(func=_cmd_run)
+    journal.register(sub)
     return parser
 
 

@@ -217,6 +217,7 @@ def match_dict(match: Match) -> dict:
         "block_number": match.block_number,
         "log_indexes": match.log_indexes,
         "match_time": match.match_time,
+        "confirmed_at": match.confirmed_at,
         "makers": [{"order_id": m.order_id, "maker": m.maker, "side": m.side,
                     "token_id": m.token_id, "price": str(m.price), "size": str(m.size)}
                    for m in match.makers],
@@ -225,8 +226,10 @@ def match_dict(match: Match) -> dict:
 
 async def _scenario(request: web.Request) -> web.Response:
     """Load more markets/accounts/traders into the running simulator and play them from now."""
-    scenario = scenarios.Scenario.model_validate_json(await request.read() or b"{}")
     sim = _sim(request)
+    existing = {m.slug: [o.name for o in m.outcomes] for m in sim.markets}
+    scenario = scenarios.Scenario.model_validate_json(await request.read() or b"{}",
+                                                      context={"markets": existing})
     scenarios.apply(sim, scenario)
     simulator = request.app.get(SIMULATOR)
     if simulator is not None:

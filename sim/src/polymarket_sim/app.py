@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import signal
 import socket
 import sys
@@ -27,6 +28,8 @@ from .chain import rpc
 from .chain.node import ChainNode
 from .clob import routes as clob
 from .context import Sim
+
+log = logging.getLogger(__name__)
 
 # The order is the port order: clob = port, data = port + 1, ...
 SERVICES: dict[str, Callable[[Sim], web.Application]] = {
@@ -82,6 +85,7 @@ class Simulator:
     def play(self, scenario: scenarios.Scenario) -> None:
         """Run a scenario's scripted trades in the background of the loop."""
         task = asyncio.get_running_loop().create_task(scenarios.run(self.sim, scenario))
+        task.add_done_callback(_report_failure)
         self._tasks.append(task)
 
     async def _listen(self, app: web.Application, port: int) -> str:
@@ -106,6 +110,11 @@ class Simulator:
         for runner in reversed(self._runners):
             await runner.cleanup()
         await self.sim.chain.stop()
+
+
+def _report_failure(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("scenario %s stopped", task.get_name(), exc_info=task.exception())
 
 
 async def serve(options: Options) -> None:

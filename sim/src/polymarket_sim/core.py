@@ -136,6 +136,7 @@ class Match:
     tx_hash: str | None = None
     block_number: int | None = None
     block_time: int | None = None
+    confirmed_at: float | None = None  # wall clock when mined: "visible at the source" in benches
     # log index of each on-chain OrderFilled: the makers' in order, then the taker's
     log_indexes: list[int] = field(default_factory=list)
 
@@ -186,6 +187,7 @@ class Ledger:
         match.block_time = block_time
         match.log_indexes = log_indexes
         match.status = MatchStatus.CONFIRMED
+        match.confirmed_at = time.time()
         for listener in self._on_confirm:
             listener(match)
 

@@ -16,7 +16,14 @@ from typing import Literal
 
 import yaml
 from eth_utils import is_address, keccak
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from . import actions
 from .context import Sim
@@ -143,16 +150,19 @@ class Scenario(_Strict):
     random_flow: RandomFlow | None = None
 
     @model_validator(mode="after")
-    def _references(self) -> Scenario:
-        slugs = {m.slug: m for m in self.markets}
+    def _references(self, info: ValidationInfo) -> Scenario:
+        """Trades name markets of this scenario, or (loaded into a running simulator, which
+        passes its markets as validation context) markets that already exist."""
+        slugs = {m.slug: [o.name for o in m.outcomes] for m in self.markets}
         if len(slugs) != len(self.markets):
             raise ValueError("market slugs must be unique")
+        known = {**((info.context or {}).get("markets") or {}), **slugs}
         for trader in self.traders:
             for trade in trader.trades:
-                market = slugs.get(trade.market)
-                if market is None:
+                outcomes = known.get(trade.market)
+                if outcomes is None:
                     raise ValueError(f"trader {trader.address}: unknown market {trade.market!r}")
-                names = {o.name.lower() for o in market.outcomes}
+                names = {name.lower() for name in outcomes}
                 if isinstance(trade.outcome, str) and trade.outcome.lower() not in names:
                     raise ValueError(f"trader {trader.address}: market {trade.market!r} has no "
                                      f"outcome {trade.outcome!r}")
@@ -189,9 +199,9 @@ async def run(sim: Sim, scenario: Scenario, started: float | None = None) -> Non
     """Play the scripted trades on time, then the random flow (if any) until cancelled."""
     start = started if started is not None else time.monotonic()
     schedule = sorted(
-        (trade.at + i * (trade.every or 0), trader.address, trade)
-        for trader in scenario.traders for trade in trader.trades for i in range(trade.times)
-    )
+        ((trade.at + i * (trade.every or 0), trader.address, trade)
+         for trader in scenario.traders for trade in trader.trades for i in range(trade.times)),
+        key=lambda entry: entry[0])  # stable: equal times keep the file's order
     for at, address, trade in schedule:
         delay = start + at - time.monotonic()
         if delay > 0:

@@ -161,3 +161,16 @@ def test_injected_trade_and_bad_admin_input(loaded: RunningSim) -> None:
     assert unknown.status_code == 400 and "unknown market 'snow'" in unknown.json()["error"]
     matches = httpx.get(f"{admin}/matches", params={"address": trader}).json()
     assert len(matches) == 1 and matches[0]["taker"].lower() == trader.lower()
+
+
+def test_simultaneous_scripted_trades_all_play(loaded: RunningSim) -> None:
+    trader = "0x35B52687A72fe6515A776d5Ca4319619ca7Eb177"
+    trades = [{"at": 0, "market": "rain", "outcome": "Yes", "side": "BUY", "size": 5,
+               "price": 0.53} for _ in range(5)]
+    body = {"name": "burst", "traders": [{"address": trader, "trades": trades}]}
+    assert httpx.post(f"{loaded.urls['admin']}/scenario", json=body).status_code == 200
+    deadline = time.monotonic() + 10
+    while len(httpx.get(f"{loaded.urls['admin']}/matches",
+                        params={"address": trader}).json()) < 5:
+        assert time.monotonic() < deadline, "simultaneous trades were not all played"
+        time.sleep(0.1)

@@ -1,0 +1,67 @@
+"""Reading a `.env` / systemd EnvironmentFile so that no line is silently dropped.
+
+python-dotenv's `dotenv_values` logs and skips a line it cannot parse; a skipped `MAX_DAILY_LOSS`
+line would quietly fall back to "missing" at best. Here every unparseable line, value-less
+name and repeated name is a Problem with its line number. Values are never echoed: any line
+may hold the private key.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import NamedTuple
+
+from dotenv.parser import parse_stream
+
+from polymarket_bot.config.problems import Problem
+
+
+class EnvEntry(NamedTuple):
+    name: str
+    value: str
+    line: int
+
+
+def _first_line(original: str, marked_line: int) -> int:
+    """The line a binding really starts on: the parser's mark includes preceding blank lines."""
+    leading = original[: len(original) - len(original.lstrip())]
+    return marked_line + leading.count("\n")
+
+
+LineProblem = tuple[int, Problem]  # line 0: the file as a whole
+
+
+def read_env_file(path: Path, label: str = "--env-file"
+                  ) -> tuple[list[EnvEntry], list[LineProblem]]:
+    """The NAME=value entries of `path` in file order, and what is wrong with the file itself."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        return [], [(0, Problem(source="env", field=label, message=f"file not found: {path}",
+                                fix="give the path of the bot's environment file"))]
+    except UnicodeDecodeError:
+        return [], [(0, Problem(source="env", field=label, message=f"{path} is not UTF-8 text",
+                                fix="save the file as UTF-8"))]
+    except OSError as exc:
+        return [], [(0, Problem(source="env", field=label,
+                                message=f"cannot read {path}: {exc.strerror}",
+                                fix="check the path and that this user may read it"))]
+    entries: list[EnvEntry] = []
+    problems: list[LineProblem] = []
+    for binding in parse_stream(io.StringIO(text)):
+        line = _first_line(binding.original.string, binding.original.line)
+        where = f"{path.name} line {line}"
+        if binding.error:
+            problems.append((line, Problem(
+                source="env", field=where, message="cannot be parsed",
+                fix="write one NAME=value per line; quote values containing spaces or #")))
+        elif binding.key is None:
+            continue  # blank line or comment
+        elif binding.value is None:
+            problems.append((line, Problem(
+                source="env", field=where, message=f"{binding.key} has no '=' and no value",
+                fix=f"write {binding.key}=value, or delete the line")))
+        else:
+            entries.append(EnvEntry(binding.key, binding.value, line))
+    return entries, problems

@@ -1,0 +1,399 @@
+"""The bot's settings: environment variables (as systemd's EnvironmentFile passes them) or .env.
+
+Fails closed: every field is checked, cross-field rules too (live trading on Polygon mainnet needs
+an explicit acknowledgement, a proxy/safe/deposit wallet needs its funder address, …), and all
+problems are reported at once. The private key and the Telegram token are `SecretStr` and no
+message, repr or dump ever shows them.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Mapping
+from decimal import Decimal
+from functools import partial
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, InitSettingsSource, NoDecode, SettingsConfigDict
+
+from polymarket_bot.config import validators
+from polymarket_bot.config.envfile import read_env_file
+from polymarket_bot.config.fieldwise import known_keys, validate_fields
+from polymarket_bot.config.problems import ConfigError, Problem, translate
+
+POLYGON_MAINNET = 137
+POLYGON_AMOY = 80002
+SIGNATURE_TYPES = {0: "EOA", 1: "POLY_PROXY", 2: "POLY_GNOSIS_SAFE", 3: "POLY_1271"}
+SECRET_FIELDS = frozenset({"PRIVATE_KEY", "TELEGRAM_BOT_TOKEN"})
+
+Seconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+Usdc = Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
+HttpUrl = Annotated[
+    str,
+    AfterValidator(partial(validators.url, schemes=("http", "https"),
+                           example="https://clob.polymarket.com")),
+]
+RpcUrl = Annotated[
+    str,
+    AfterValidator(partial(validators.url, schemes=("http", "https", "ws", "wss"),
+                           example="https://polygon-rpc.com")),
+]
+FunderAddress = Annotated[
+    str, AfterValidator(partial(validators.address, what="funder (proxy/safe/deposit) address"))
+]
+TelegramToken = Annotated[SecretStr, AfterValidator(validators.telegram_token)]
+MarketList = Annotated[list[str], NoDecode, BeforeValidator(validators.market_list)]
+
+
+class Settings(BaseSettings):
+    """Everything the bot reads from its environment. Names are the environment variable names."""
+
+    model_config = SettingsConfigDict(
+        case_sensitive=True,
+        extra="forbid",
+        frozen=True,
+        hide_input_in_errors=True,  # a ValidationError printed anywhere must not show the key
+        env_ignore_empty=True,
+        str_strip_whitespace=True,
+    )
+
+    # Wallet and network
+    PRIVATE_KEY: Annotated[SecretStr, BeforeValidator(validators.private_key)]
+    POLYGON_RPC_URL: Annotated[RpcUrl, Field(repr=False)]  # often carries a provider API key
+    CLOB_HOST: HttpUrl = "https://clob.polymarket.com"
+    DATA_API_HOST: HttpUrl = "https://data-api.polymarket.com"
+    GAMMA_HOST: HttpUrl = "https://gamma-api.polymarket.com"
+    CHAIN_ID: Annotated[int, Field(gt=0)] = POLYGON_MAINNET
+    FUNDER_ADDRESS: FunderAddress | None = None
+    SIGNATURE_TYPE: Annotated[int, Field(ge=0, le=3)] = 0
+
+    # Mode
+    TRADING_MODE: Literal["paper", "live"] = "paper"
+    LIVE_TRADING_ACKNOWLEDGED: bool = False
+
+    # Files
+    WALLETS_FILE: Path = Path("/etc/polymarket-bot/wallets.json")
+    STATE_DIR: Path = Path("/var/lib/polymarket-bot")
+
+    # Detection
+    POLL_INTERVAL_SECONDS: Seconds = 15.0
+    SOURCE_MODE: Literal["data_api", "chain", "both"] = "both"
+    CHAIN_POLL_INTERVAL_SECONDS: Seconds = 0.5
+    CHAIN_CONFIRMATIONS: Annotated[int, Field(ge=0)] = 1
+    MAX_FILL_AGE_SECONDS: Seconds = 300.0
+    DATA_API_RATE_LIMIT_PER_10S: Annotated[int, Field(gt=0, le=1000)] = 500
+    RECONCILE_INTERVAL_SECONDS: Seconds = 300.0
+
+    # Sizing and orders
+    SIZING_MODE: Literal["fixed", "proportional", "balance_pct"] = "fixed"
+    SIZING_VALUE: Usdc = Decimal(10)
+    MAX_SLIPPAGE: Annotated[Decimal, Field(ge=0, lt=Decimal("0.5"))] = Decimal("0.02")
+    ORDER_TYPE: Literal["FAK", "GTC"] = "FAK"
+    GTC_TTL_SECONDS: Seconds = 60.0
+
+    # Risk
+    MAX_POSITION_SIZE: Usdc
+    MAX_DAILY_LOSS: Usdc
+    MAX_OPEN_POSITIONS: Annotated[int, Field(ge=1)] = 20
+    MIN_PRICE: Annotated[Decimal, Field(ge=0, lt=1)] = Decimal("0.02")
+    MAX_PRICE: Annotated[Decimal, Field(gt=0, le=1)] = Decimal("0.98")
+    MIN_SOURCE_USDC: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)] = Decimal(1)
+    MARKET_ALLOWLIST: MarketList = Field(default_factory=list)
+    MARKET_DENYLIST: MarketList = Field(default_factory=list)
+    KILL_SWITCH_FILE: Path | None = None
+    CIRCUIT_BREAKER_ERRORS: Annotated[int, Field(ge=1)] = 5
+    CIRCUIT_BREAKER_COOLDOWN_SECONDS: Seconds = 300.0
+
+    # Operations
+    TELEGRAM_BOT_TOKEN: TelegramToken | None = None
+    TELEGRAM_CHAT_ID: Annotated[str, AfterValidator(validators.telegram_chat)] | None = None
+    TELEGRAM_API_URL: HttpUrl = "https://api.telegram.org"
+    HEALTH_PORT: Annotated[int, Field(ge=0, le=65535)] = 8765  # 0: the OS picks (tests)
+    LOG_LEVEL: Annotated[str, AfterValidator(validators.log_level)] = "INFO"
+
+    _wallet_address: str = PrivateAttr(default="")
+
+    @model_validator(mode="after")
+    def _cross_field_rules(self) -> Settings:
+        # load_settings reports these itself, per field; this guards direct construction.
+        problems = cross_field_problems(dict(self))
+        if problems:
+            raise ValueError("; ".join(str(problem) for problem in problems))
+        self._wallet_address = key_address(self.PRIVATE_KEY)
+        return self
+
+    @property
+    def wallet_address(self) -> str:
+        """The checksummed address of PRIVATE_KEY: the signer (EOA) of every order."""
+        return self._wallet_address
+
+    @property
+    def funder(self) -> str:
+        """The address that holds the funds: FUNDER_ADDRESS, or the key's own address (type 0)."""
+        return self.FUNDER_ADDRESS or self._wallet_address
+
+    @property
+    def kill_switch_path(self) -> Path:
+        return self.KILL_SWITCH_FILE or self.STATE_DIR / "KILL_SWITCH"
+
+    @property
+    def is_mainnet(self) -> bool:
+        return self.CHAIN_ID == POLYGON_MAINNET
+
+    @property
+    def is_live(self) -> bool:
+        return self.TRADING_MODE == "live"
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return self.TELEGRAM_BOT_TOKEN is not None
+
+
+def key_address(key: SecretStr) -> str:
+    # Imported here: eth_account takes ~1 s to import, which `polymarket-bot version` need not pay.
+    from eth_account import Account
+
+    return str(Account.from_key(key.get_secret_value()).address)
+
+
+def chain_name(chain_id: int) -> str:
+    names = {POLYGON_MAINNET: "Polygon mainnet", POLYGON_AMOY: "Polygon Amoy testnet"}
+    return names.get(chain_id, "custom chain")
+
+
+# The fix shown when a validator did not supply a more specific one.
+FIXES: dict[str, str] = {
+    "PRIVATE_KEY": "set PRIVATE_KEY to the trading wallet's key: 0x followed by 64 hex digits",
+    "POLYGON_RPC_URL": "set a Polygon RPC endpoint such as https://polygon-rpc.com",
+    "CLOB_HOST": "leave unset for https://clob.polymarket.com, or set a full http(s) URL",
+    "DATA_API_HOST": "leave unset for https://data-api.polymarket.com, or set a full http(s) URL",
+    "GAMMA_HOST": "leave unset for https://gamma-api.polymarket.com, or set a full http(s) URL",
+    "CHAIN_ID": "use 137 (Polygon mainnet) or 80002 (Amoy testnet)",
+    "FUNDER_ADDRESS": "set the address of the proxy/safe/deposit wallet that holds your funds "
+                      "(shown on your Polymarket profile)",
+    "SIGNATURE_TYPE": "use 0 (EOA), 1 (POLY_PROXY), 2 (POLY_GNOSIS_SAFE) or 3 (POLY_1271, "
+                      "deposit wallet)",
+    "TRADING_MODE": "use paper (simulated fills) or live (real orders)",
+    "LIVE_TRADING_ACKNOWLEDGED": "use true or false",
+    "WALLETS_FILE": "set the path of wallets.json",
+    "STATE_DIR": "set a directory the bot may write its database to",
+    "POLL_INTERVAL_SECONDS": "set a positive number of seconds such as 15",
+    "SOURCE_MODE": "use data_api, chain or both",
+    "CHAIN_POLL_INTERVAL_SECONDS": "set a positive number of seconds such as 0.5",
+    "CHAIN_CONFIRMATIONS": "set 0 or more blocks, such as 1",
+    "MAX_FILL_AGE_SECONDS": "set a positive number of seconds such as 300",
+    "DATA_API_RATE_LIMIT_PER_10S": "set 1 to 1000 requests per 10 s (the published limit is "
+                                   "1000); 500 leaves headroom",
+    "RECONCILE_INTERVAL_SECONDS": "set a positive number of seconds such as 300",
+    "SIZING_MODE": "use fixed (USDC per copy), proportional (ratio of the target's size) or "
+                   "balance_pct (percent of our balance)",
+    "SIZING_VALUE": "set a positive number: USDC for fixed, a ratio for proportional, a percent "
+                    "for balance_pct",
+    "MAX_SLIPPAGE": "set an absolute price difference from 0 to below 0.5, such as 0.02",
+    "ORDER_TYPE": "use FAK (fill what is available now, cancel the rest) or GTC",
+    "GTC_TTL_SECONDS": "set a positive number of seconds such as 60",
+    "MAX_POSITION_SIZE": "set a positive USDC amount per market such as 50",
+    "MAX_DAILY_LOSS": "set a positive USDC amount such as 100",
+    "MAX_OPEN_POSITIONS": "set a whole number of 1 or more, such as 20",
+    "MIN_PRICE": "set a price from 0 to below 1, such as 0.02",
+    "MAX_PRICE": "set a price above 0 up to 1, such as 0.98",
+    "MIN_SOURCE_USDC": "set 0 or a positive USDC amount such as 1",
+    "MARKET_ALLOWLIST": "write condition ids or market slugs separated by commas",
+    "MARKET_DENYLIST": "write condition ids or market slugs separated by commas",
+    "KILL_SWITCH_FILE": "set a file path, or leave unset for STATE_DIR/KILL_SWITCH",
+    "CIRCUIT_BREAKER_ERRORS": "set a whole number of 1 or more, such as 5",
+    "CIRCUIT_BREAKER_COOLDOWN_SECONDS": "set a positive number of seconds such as 300",
+    "TELEGRAM_BOT_TOKEN": "paste the token @BotFather gave you",
+    "TELEGRAM_CHAT_ID": "set the numeric chat id of the alert channel",
+    "TELEGRAM_API_URL": "leave unset for https://api.telegram.org",
+    "HEALTH_PORT": "set a port from 1 to 65535 such as 8765 (0 lets the OS pick one)",
+    "LOG_LEVEL": "use DEBUG, INFO, WARNING, ERROR or CRITICAL",
+}
+
+
+def _problem(field: str, message: str, fix: str) -> Problem:
+    return Problem(source="env", field=field, message=message, fix=fix)
+
+
+def cross_field_problems(values: Mapping[str, Any]) -> list[Problem]:
+    """Rules between fields. A rule whose fields did not validate is skipped (already reported)."""
+    problems: list[Problem] = []
+    has = values.__contains__
+    if has("MIN_PRICE") and has("MAX_PRICE") and values["MIN_PRICE"] >= values["MAX_PRICE"]:
+        problems.append(_problem(
+            "MIN_PRICE",
+            f"must be below MAX_PRICE (MIN_PRICE={values['MIN_PRICE']}, "
+            f"MAX_PRICE={values['MAX_PRICE']})",
+            "lower MIN_PRICE or raise MAX_PRICE, e.g. MIN_PRICE=0.02 and MAX_PRICE=0.98"))
+    if (has("TRADING_MODE") and has("CHAIN_ID") and has("LIVE_TRADING_ACKNOWLEDGED")
+            and values["TRADING_MODE"] == "live" and values["CHAIN_ID"] == POLYGON_MAINNET
+            and not values["LIVE_TRADING_ACKNOWLEDGED"]):
+        problems.append(_problem(
+            "LIVE_TRADING_ACKNOWLEDGED",
+            "TRADING_MODE=live on Polygon mainnet (CHAIN_ID=137) places real orders with real "
+            "funds and must be acknowledged explicitly",
+            "set LIVE_TRADING_ACKNOWLEDGED=true once you accept that, or use TRADING_MODE=paper"))
+    if has("SIGNATURE_TYPE") and has("FUNDER_ADDRESS"):
+        problems += _funder_problems(values)
+    if has("TELEGRAM_BOT_TOKEN") and has("TELEGRAM_CHAT_ID"):
+        token, chat = values["TELEGRAM_BOT_TOKEN"], values["TELEGRAM_CHAT_ID"]
+        if (token is None) != (chat is None):
+            missing = "TELEGRAM_CHAT_ID" if chat is None else "TELEGRAM_BOT_TOKEN"
+            problems.append(_problem(
+                missing, "is not set but the other Telegram setting is",
+                "set both TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID, or neither to disable alerts"))
+    if (has("SIZING_MODE") and has("SIZING_VALUE") and values["SIZING_MODE"] == "balance_pct"
+            and values["SIZING_VALUE"] > 100):
+        problems.append(_problem(
+            "SIZING_VALUE", f"is a percent of the balance and cannot exceed 100 "
+            f"(got {values['SIZING_VALUE']})", "set a percent such as 2"))
+    if has("MARKET_ALLOWLIST") and has("MARKET_DENYLIST"):
+        both = sorted(set(values["MARKET_ALLOWLIST"]) & set(values["MARKET_DENYLIST"]))
+        if both:
+            problems.append(_problem(
+                "MARKET_DENYLIST", f"lists {', '.join(both)}, which MARKET_ALLOWLIST also lists",
+                "keep each market in one list only"))
+    return problems
+
+
+def _funder_problems(values: Mapping[str, Any]) -> list[Problem]:
+    signature_type, funder = values["SIGNATURE_TYPE"], values["FUNDER_ADDRESS"]
+    if signature_type != 0:
+        if funder is None:
+            kind = SIGNATURE_TYPES[signature_type]
+            return [_problem(
+                "FUNDER_ADDRESS",
+                f"is required with SIGNATURE_TYPE={signature_type} ({kind}): orders are made by "
+                "the wallet that holds the funds, not by the key's own address",
+                FIXES["FUNDER_ADDRESS"])]
+        return []
+    if funder is not None and "PRIVATE_KEY" in values:
+        own = key_address(values["PRIVATE_KEY"])
+        if funder != own:
+            return [_problem(
+                "FUNDER_ADDRESS",
+                f"is {funder} but SIGNATURE_TYPE=0 (EOA) trades from the key's own address {own}",
+                "leave FUNDER_ADDRESS empty for an EOA, or set SIGNATURE_TYPE to 1, 2 or 3 for a "
+                "proxy/safe/deposit wallet")]
+    return []
+
+
+def notes(settings: Settings) -> list[Problem]:
+    """Legal but worth a warning line: the bot still starts."""
+    found: list[Problem] = []
+    if settings.CHAIN_ID not in (POLYGON_MAINNET, POLYGON_AMOY):
+        found.append(_problem(
+            "CHAIN_ID", f"{settings.CHAIN_ID} is neither Polygon (137) nor Amoy (80002)",
+            "fine for a local simulator; otherwise set CHAIN_ID=137"))
+    if settings.is_live and not settings.telegram_enabled:
+        found.append(_problem(
+            "TELEGRAM_BOT_TOKEN", "is not set: live trading will send no alerts",
+            "set TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID"))
+    if settings.SIZING_MODE == "fixed" and settings.SIZING_VALUE > settings.MAX_POSITION_SIZE:
+        found.append(_problem(
+            "SIZING_VALUE", f"{settings.SIZING_VALUE} USDC per copy exceeds MAX_POSITION_SIZE "
+            f"({settings.MAX_POSITION_SIZE} USDC): every copy will be capped",
+            "lower SIZING_VALUE or raise MAX_POSITION_SIZE"))
+    return found
+
+
+def _unknown_name(name: str, where: str) -> Problem:
+    known = known_keys(Settings)
+    if name.upper() in known:
+        return _problem(where, f"{name} is not a known setting (names are upper-case)",
+                        f"rename it to {name.upper()}")
+    close = difflib.get_close_matches(name.upper(), sorted(known), n=1)
+    hint = f"did you mean {close[0]}? " if close else ""
+    return _problem(where, f"{name} is not a known setting",
+                    f"{hint}remove the line or correct the name")
+
+
+def _gather(env_file: Path | None, environ: Mapping[str, str]
+            ) -> tuple[dict[str, str], list[Problem]]:
+    """Raw values: the file first, the environment on top (pydantic-settings' precedence)."""
+    raw: dict[str, str] = {}
+    problems: list[Problem] = []
+    if env_file is not None:
+        entries, line_problems = read_env_file(env_file)
+        first_line: dict[str, int] = {}
+        for entry in entries:
+            where = f"{env_file.name} line {entry.line}"
+            if entry.name not in known_keys(Settings):
+                line_problems.append((entry.line, _unknown_name(entry.name, where)))
+            elif entry.name in first_line:
+                line_problems.append((entry.line, _problem(
+                    where, f"{entry.name} is already set on line {first_line[entry.name]}",
+                    "keep one of the two lines")))
+            else:
+                first_line[entry.name] = entry.line
+                raw[entry.name] = entry.value
+        problems = [problem for _line, problem in sorted(line_problems, key=lambda p: p[0])]
+    for name in known_keys(Settings):
+        if name in environ:
+            raw[name] = environ[name]
+    # An empty value means "not set", as for pydantic-settings' env_ignore_empty.
+    return {name: value for name, value in raw.items() if value.strip()}, problems
+
+
+def _field_name(loc: tuple[int | str, ...]) -> str:
+    return str(loc[0]) if loc else "settings"
+
+
+def _fix(loc: tuple[int | str, ...], _kind: str) -> str:
+    return FIXES.get(str(loc[0]) if loc else "", "correct the value")
+
+
+def collect_settings(
+    env_file: Path | None = None, environ: Mapping[str, str] | None = None
+) -> tuple[Settings | None, dict[str, Any], list[Problem]]:
+    """Settings (None when invalid), the values of every field that validated, and all problems.
+
+    `load_all` uses the partial values to find WALLETS_FILE even when other settings are wrong.
+    """
+    raw, problems = _gather(env_file, os.environ if environ is None else environ)
+    values, errors = validate_fields(Settings, raw)
+    problems += translate(
+        errors, source="env", field_name=_field_name, fix_for=_fix,
+        secret=lambda loc: bool(loc) and loc[0] in SECRET_FIELDS)
+    problems += cross_field_problems(values)
+    if problems:
+        return None, values, problems
+    return _build(raw), values, []
+
+
+def _build(raw: dict[str, str]) -> Settings:
+    # Only `raw` may feed the model: its own sources would re-read os.environ, which the
+    # `environ` argument replaces.
+    source = InitSettingsSource(Settings, init_kwargs=raw)
+    try:
+        return Settings(_build_sources=((source,), raw))
+    except ValidationError as exc:
+        # Unreachable while the field-wise checks mirror the model; never let it pass silently.
+        problems = [_problem(_field_name(tuple(e["loc"])), e["msg"], "report this as a bug")
+                    for e in exc.errors(include_input=False)]
+    raise ConfigError(problems)
+
+
+def load_settings(
+    env_file: Path | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """The settings from `environ` (default: the process environment) over `env_file`.
+
+    Raises ConfigError naming every bad setting and its fix.
+    """
+    settings, _values, problems = collect_settings(env_file, environ)
+    if settings is None:
+        raise ConfigError(problems)
+    return settings
+

@@ -1,0 +1,393 @@
+"""The trading loop, top to bottom: detect → decide → commit the intent → sign → post → record.
+
+Two rules make it safe to kill at any instant:
+1. An intent is committed (with the fill and the decision, in one transaction) before anything is
+   signed or posted, and a source's cursor moves only after that commit.
+2. On start, unresolved intents are reconciled with the exchange before anything new is sent: a
+   signed order is looked up by its hash and re-posted (the very same signed payload) only if the
+   exchange never saw it.
+
+Detection runs one task per source on its own interval; orders are signed and posted by worker
+tasks (signing runs in a thread), so the loop keeps detecting while orders are in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from .execution.base import SignedOrder
+from .execution.errors import ExchangeError
+from .models import (
+    Action,
+    Decision,
+    IntentStatus,
+    MarketInfo,
+    OrderIntent,
+    OrderResult,
+    Side,
+    TargetFill,
+)
+from .policy.context import PolicyContext
+from .policy.decide import decide
+from .policy.limits import Limits
+from .sources.markets import MarketDirectory
+from .sources.stream import FillStream
+from .state.store import Store
+
+log = logging.getLogger("polymarket_bot")
+
+# Test hook for the crash tests: SIGKILL ourselves at one pipeline step. Never set in production.
+CRASH_AT = os.environ.get("POLYMARKET_BOT_CRASH_AT", "")
+RESULT_STATUSES_DONE = {"matched", "unmatched", "canceled", "rejected"}
+
+
+def crash_point(step: str) -> None:
+    if CRASH_AT and step == CRASH_AT:
+        log.warning("crash test: killing the bot at %s", step)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+@dataclass
+class Detector:
+    """One source's detection task: its stream and how often to poll it."""
+
+    stream: FillStream
+    interval: float
+    name: str
+
+
+@dataclass
+class Breaker:
+    """Consecutive order errors open the breaker for a cooldown: no new orders meanwhile."""
+
+    threshold: int
+    cooldown: float
+    errors: int = 0
+    opened_at: float | None = None
+
+    def failed(self, now: float) -> bool:
+        self.errors += 1
+        if self.errors >= self.threshold and self.opened_at is None:
+            self.opened_at = now
+            return True
+        return False
+
+    def succeeded(self) -> None:
+        self.errors = 0
+
+    def is_open(self, now: float) -> bool:
+        if self.opened_at is not None and now - self.opened_at >= self.cooldown:
+            self.opened_at, self.errors = None, 0
+        return self.opened_at is not None
+
+
+@dataclass
+class Stats:
+    detected: int = 0
+    copied: int = 0
+    skipped: int = 0
+    orders_ok: int = 0
+    orders_failed: int = 0
+    last_detection: float | None = None
+    cycles: int = 0
+    latencies: list[tuple[float, float]] = field(default_factory=list)  # (detect→post, source→post)
+
+
+class Engine:
+    def __init__(self, *, store: Store, exchange, detectors: Sequence[Detector],
+                 markets: MarketDirectory, limits: Limits, wallets: Callable[[], list[str]],
+                 kill_switch: Callable[[], bool], max_fill_age: float,
+                 gtc_ttl: float | None = None, breaker_errors: int = 5,
+                 breaker_cooldown: float = 300.0, workers: int = 4,
+                 confidence: Callable[[str], float | None] = lambda wallet: None,
+                 on_event: Callable[[str, dict], None] | None = None) -> None:
+        self.store = store
+        self.exchange = exchange
+        self.detectors = list(detectors)
+        self.markets = markets
+        self.limits = limits
+        self.wallets = wallets
+        self.kill_switch = kill_switch
+        self.max_fill_age = max_fill_age
+        self.gtc_ttl = gtc_ttl
+        self.workers = workers
+        self.on_event = on_event or (lambda kind, data: None)
+        self.confidence = confidence
+        self.breaker = Breaker(breaker_errors, breaker_cooldown)
+        self.stats = Stats()
+        self.orders: asyncio.Queue[OrderIntent] = asyncio.Queue()
+        self._decide_lock = asyncio.Lock()
+        self._collateral: Decimal | None = None
+        self._stopping = asyncio.Event()
+        self.ready = asyncio.Event()  # set after the first successful detection cycle
+
+    # ---- the loop ---------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        await self.reconcile()
+        tasks = [asyncio.create_task(self._detect_forever(d), name=f"detect-{d.name}")
+                 for d in self.detectors]
+        tasks += [asyncio.create_task(self._execute_forever(), name=f"order-{i}")
+                  for i in range(self.workers)]
+        tasks.append(asyncio.create_task(self._refresh_collateral_forever(), name="collateral"))
+        tasks.append(asyncio.create_task(self._sweep_forever(), name="sweep"))
+        try:
+            await self._stopping.wait()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def _detect_forever(self, detector: Detector) -> None:
+        while True:
+            started = time.monotonic()
+            try:
+                await self.detect_once(detector)
+            except Exception:
+                log.exception("detection cycle of %s failed", detector.name)
+            await asyncio.sleep(max(0.0, detector.interval - (time.monotonic() - started)))
+
+    async def detect_once(self, detector: Detector) -> int:
+        """Poll one source, decide and commit every new fill, then move its cursors."""
+        wallets = self.wallets()
+        fills = await detector.stream.poll(wallets)
+        crash_point("after_detect" if fills else "")
+        if fills:
+            log.info("🎯 Detected %d potential trades (source=%s)", len(fills), detector.name)
+        for fill in fills:
+            await self.handle(fill)
+            await asyncio.sleep(0)  # let the order workers post while a burst is still decided
+        detector.stream.commit()
+        self.stats.cycles += 1
+        failed = getattr(detector.stream, "_failed", set())
+        if not failed:
+            self.stats.last_detection = time.time()
+            self.ready.set()
+        return len(fills)
+
+    async def handle(self, fill: TargetFill) -> Decision:
+        """Decide on one fill and commit fill + decision + intent in one transaction."""
+        market = await self.markets.info(fill.token_id)
+        async with self._decide_lock:
+            now = time.time()
+            context = self._context(fill, market, now)
+            decision = decide(fill, context, self.limits)
+            intent = self._intent(fill, decision, market, now)
+            if not self.store.record_detection(fill, decision, intent):
+                return decision  # already recorded (the other source, or before a restart)
+            self.store.set_mark(fill.token_id, fill.price)
+        self.stats.detected += 1
+        self._log_decision(fill, decision)
+        crash_point("after_intent" if intent else "")
+        if intent is not None:
+            self.stats.copied += 1
+            await self.orders.put(intent)
+        else:
+            self.stats.skipped += 1
+        return decision
+
+    def _context(self, fill: TargetFill, market: MarketInfo | None, now: float) -> PolicyContext:
+        store = self.store
+        condition = market.condition_id if market else fill.condition_id
+        day = datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%d")
+        pnl = store.daily_pnl(day)
+        if pnl <= -self.limits.max_daily_loss_usdc and store.get_flag("daily_loss_halt") != day:
+            # once the limit is touched, buys stay halted for the UTC day even if prices recover
+            store.set_flag("daily_loss_halt", day)
+            log.error("daily loss limit hit: P&L %s USDC <= -%s: no new buys until 00:00 UTC",
+                      pnl, self.limits.max_daily_loss_usdc)
+            self.on_event("risk_limit", {"limit": "daily_loss", "pnl": pnl})
+        halted = store.get_flag("daily_loss_halt") == day
+        return PolicyContext(
+            now=now,
+            market=market,
+            position=store.position(fill.token_id),
+            market_exposure_usdc=store.exposure(condition) if condition else Decimal(0),
+            open_positions=store.open_positions(),
+            trades_last_hour=store.trades_since(now - 3600),
+            last_trade_at=store.last_trade_at(fill.wallet, condition) if condition else None,
+            daily_pnl_usdc=pnl,
+            daily_pnl_low_usdc=-self.limits.max_daily_loss_usdc if halted else pnl,
+            copied_shares=store.copied(fill.wallet, fill.token_id),
+            target_held_before=store.target_holding(fill.wallet, fill.token_id),
+            collateral_usdc=self._collateral,
+            confidence=self.confidence(fill.wallet),
+            paused=store.get_flag("paused") == "1",
+            kill_switch=self.kill_switch(),
+            circuit_open=self.breaker.is_open(now),
+        )
+
+    def _intent(self, fill: TargetFill, decision: Decision, market: MarketInfo | None,
+                now: float) -> OrderIntent | None:
+        if decision.action is not Action.COPY or market is None:
+            return None
+        order_type = self.limits.order_type
+        ttl = self.gtc_ttl
+        return OrderIntent(
+            id=uuid.uuid4().hex, fill_key=fill.key, wallet=fill.wallet, token_id=fill.token_id,
+            condition_id=market.condition_id, side=decision.side, size=decision.size,
+            limit_price=decision.limit_price, order_type=order_type,
+            expires_at=now + ttl if order_type == "GTC" and ttl else None, created_at=now)
+
+    def _log_decision(self, fill: TargetFill, decision: Decision) -> None:
+        log.info("decision action=%s reason=%s wallet=%s side=%s token=%s target_size=%s "
+                 "target_price=%s size=%s limit=%s source=%s detail=%r", decision.action,
+                 decision.reason, fill.wallet, fill.side, fill.token_id[:12], fill.size,
+                 fill.price, decision.size, decision.limit_price, fill.source, decision.detail)
+        self.on_event("decision", {"fill": fill, "decision": decision})
+
+    # ---- orders -----------------------------------------------------------------------------
+
+    async def _execute_forever(self) -> None:
+        while True:
+            intent = await self.orders.get()
+            try:
+                await self.execute(intent)
+            except Exception:
+                log.exception("order for intent %s failed unexpectedly", intent.id)
+                self._order_failed(intent, "internal error")
+            finally:
+                self.orders.task_done()
+
+    async def execute(self, intent: OrderIntent, signed_payload: dict | None = None) -> None:
+        """Sign (unless re-posting a stored payload), post, record the result."""
+        market = await self.markets.info(intent.token_id)
+        if market is None:
+            self.store.mark_failed(intent.id, "market unknown at order time")
+            return
+        if signed_payload is None:
+            signed = await self.exchange.sign(intent, market)
+            self.store.mark_signed(intent.id, signed.order_id, signed.payload)
+        else:
+            signed = _signed(intent.order_id, signed_payload)
+        crash_point("after_sign")
+        result = await self.exchange.post(signed, intent.order_type)
+        crash_point("after_post")
+        self._record(intent, result)
+        crash_point("after_fill")
+
+    def _record(self, intent: OrderIntent, result: OrderResult) -> None:
+        self.store.apply_result(intent.id, result)
+        posted = time.time()
+        if result.status == "rejected":
+            self._order_failed(intent, result.error or "rejected")
+            return
+        self.breaker.succeeded()
+        self.stats.orders_ok += 1
+        fill = self.store.fill_of_intent(intent.id)
+        internal = f"{(posted - fill.detected_at) * 1000:.1f}" if fill else "?"
+        if fill:
+            self.stats.latencies.append((posted - fill.detected_at, posted - fill.timestamp))
+        log.info("order intent=%s order_id=%s status=%s side=%s size=%s limit=%s filled=%s "
+                 "avg_price=%s detect_to_post_ms=%s", intent.id, result.order_id, result.status,
+                 intent.side, intent.size, intent.limit_price, result.filled_size,
+                 result.avg_price, internal)
+        if result.filled_size > 0:
+            self.on_event("trade", {"intent": intent, "result": result})
+
+    def _order_failed(self, intent: OrderIntent, error: str) -> None:
+        self.stats.orders_failed += 1
+        log.error("order intent=%s failed: %s", intent.id, error)
+        if self.breaker.failed(time.time()):
+            log.error("circuit breaker open after %d consecutive order errors: no new orders "
+                      "for %.0f s", self.breaker.errors, self.breaker.cooldown)
+            self.on_event("circuit_breaker", {"errors": self.breaker.errors})
+        self.on_event("order_error", {"intent": intent, "error": error})
+
+    # ---- restart ----------------------------------------------------------------------------
+
+    async def reconcile(self, retry_every: float = 5.0) -> None:
+        """Settle every intent a previous process left open before sending anything new.
+
+        An exchange that cannot answer is asked again until it can: posting while we do not
+        know whether an order exists is exactly how a copy gets doubled.
+        """
+        unresolved = self.store.unresolved_intents()
+        if unresolved:
+            log.info("reconciling %d unresolved order intents with the exchange",
+                     len(unresolved))
+        while unresolved:
+            waiting = []
+            for intent in unresolved:
+                try:
+                    await self._reconcile_one(intent)
+                except ExchangeError as exc:
+                    log.warning("cannot reconcile intent %s yet: %s", intent.id, exc)
+                    waiting.append(intent)
+            unresolved = waiting
+            if unresolved:
+                await asyncio.sleep(retry_every)
+
+    async def _reconcile_one(self, intent: OrderIntent) -> None:
+        now = time.time()
+        fresh = now - intent.created_at <= self.max_fill_age
+        if intent.status is IntentStatus.PENDING:
+            if fresh:
+                await self.execute(intent)
+            else:
+                self.store.mark_failed(intent.id, "abandoned: too old after a restart")
+            return
+        result = await self.exchange.lookup(intent.order_id)
+        if result.status == "not_found":
+            payload = self.store.signed_order(intent.id)
+            if fresh and payload is not None:
+                log.info("intent %s was signed but never reached the exchange: posting the same "
+                         "signed order", intent.id)
+                await self.execute(intent, signed_payload=payload)
+            else:
+                self.store.mark_failed(intent.id, "abandoned: never posted, too old")
+            return
+        if result.status == "live" and intent.expires_at and intent.expires_at < now:
+            await self.exchange.cancel(intent.order_id)
+            result = await self.exchange.lookup(intent.order_id)
+        self._record(intent, result)
+
+    async def _sweep_forever(self, every: float = 5.0, stuck_after: float = 30.0) -> None:
+        """Finish what in-flight handling could not: expire resting GTC copies whose time-to-live
+        ran out (never chase a stale price), and settle signed orders whose posting gave up on
+        a flaky exchange (looked up first, so the same order is never filled twice)."""
+        while True:
+            await asyncio.sleep(every)
+            now = time.time()
+            for intent in self.store.unresolved_intents():
+                expired = (intent.status is IntentStatus.POSTED and intent.expires_at
+                           and intent.expires_at < now)
+                stuck = (intent.status is IntentStatus.SIGNED
+                         and now - intent.created_at > stuck_after)
+                if not (expired or stuck):
+                    continue
+                try:
+                    if expired:
+                        await self.exchange.cancel(intent.order_id)
+                        self._record(intent, await self.exchange.lookup(intent.order_id))
+                    else:
+                        await self._reconcile_one(intent)
+                except ExchangeError as exc:
+                    log.warning("cannot settle intent %s yet: %s", intent.id, exc)
+
+    async def _refresh_collateral_forever(self) -> None:
+        while True:
+            try:
+                self._collateral = await self.exchange.collateral_balance()
+            except Exception as exc:  # balance is an input to sizing only; keep the last one
+                log.warning("collateral balance unavailable: %s", exc)
+            await asyncio.sleep(60)
+
+
+def _signed(order_id: str | None, payload: dict) -> SignedOrder:
+    return SignedOrder(order_id=order_id or "", payload=payload)
+
+
+__all__ = ["Detector", "Engine", "Side", "crash_point"]

@@ -1,0 +1,222 @@
+"""`polymarket-bot run`: validate, lock, assemble the pipeline, trade until stopped.
+
+Validation happens before anything else, exactly as `check-config` does it; then the state dir is
+locked (a wallet is traded by at most one process), and the engine starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import fcntl
+import logging
+import os
+import signal
+import sys
+from contextlib import AsyncExitStack, contextmanager
+from pathlib import Path
+
+from . import __version__, logs
+from .config import (
+    ALL_VALIDATED,
+    MAINNET_WARNING,
+    SETTINGS_LOADED,
+    ConfigError,
+    Settings,
+    WalletsConfig,
+    WalletsReloader,
+    load_all,
+    notes,
+    summary_line,
+)
+from .engine import Detector, Engine
+from .execution.books import PublicBooks
+from .execution.clob import ClobExchange
+from .execution.paper import PaperExchange
+from .policy.limits import Limits
+from .sources.chain import ChainConfig, ChainSource
+from .sources.data_api import DataApiConfig, DataApiSource
+from .sources.markets import MarketDirectory
+from .sources.ratelimit import TokenBucket
+from .sources.reconcile import Reconciler
+from .sources.stream import FillStream
+from .state.store import DB_FILE, Store
+
+log = logging.getLogger("polymarket_bot")
+LOCK_FILE = "bot.lock"
+
+
+class AlreadyRunning(RuntimeError):
+    pass
+
+
+@contextmanager
+def state_lock(state_dir: Path):
+    """Hold an exclusive lock on the state dir for the life of the trading process.
+
+    flock is released by the kernel when the process dies, even on SIGKILL, so a crash never
+    leaves a stale lock; a second process (the other blue-green slot, say) is refused.
+    """
+    state_dir.mkdir(parents=True, exist_ok=True)
+    path = state_dir / LOCK_FILE
+    handle = path.open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "another process"
+        handle.close()
+        raise AlreadyRunning(f"{path} is locked by {holder}: this wallet is already being "
+                             "traded; stop that process first") from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"pid={os.getpid()} version={__version__}\n")
+    handle.flush()
+    try:
+        yield
+    finally:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        handle.close()
+
+
+def main(args: argparse.Namespace) -> int:
+    try:
+        settings, wallets = load_all(args.env_file)
+    except ConfigError as exc:
+        print(f"polymarket-bot: configuration invalid, not starting:\n{exc}", file=sys.stderr)
+        return 2
+    secrets = [settings.PRIVATE_KEY.get_secret_value()]
+    if settings.TELEGRAM_BOT_TOKEN is not None:
+        secrets.append(settings.TELEGRAM_BOT_TOKEN.get_secret_value())
+    logs.configure(settings.LOG_LEVEL, secrets)
+    log.info("✅ %s", SETTINGS_LOADED.removeprefix("✅ "))
+    if settings.is_live and settings.is_mainnet:
+        log.warning(MAINNET_WARNING)
+    for note in notes(settings):
+        log.warning("%s: %s", note.field, note.message)
+    log.info("✅ %s", ALL_VALIDATED.removeprefix("✅ "))
+    log.info("%s", summary_line(settings, wallets))
+    try:
+        with state_lock(settings.STATE_DIR):
+            return asyncio.run(run(settings, wallets, args.env_file))
+    except AlreadyRunning as exc:
+        log.error("refusing to start: %s", exc)
+        return 3
+
+
+async def run(settings: Settings, wallets: WalletsConfig, env_file: Path | None = None) -> int:
+    """Assemble the pipeline and run it until SIGTERM/SIGINT."""
+    log.info("🔄 Starting Polymarket Copy Trading Bot %s (mode=%s, chain=%s)...", __version__,
+             settings.TRADING_MODE, settings.CHAIN_ID)
+    async with AsyncExitStack() as stack:
+        store = Store(settings.STATE_DIR / DB_FILE)
+        stack.callback(store.close)
+        markets = MarketDirectory(settings.GAMMA_HOST, settings.CLOB_HOST)
+        stack.push_async_callback(markets.aclose)
+        exchange = await _exchange(settings, store, stack)
+        targets = _Targets(wallets)
+        reloader = WalletsReloader(settings.WALLETS_FILE, on_change=targets.replace,
+                                   on_error=targets.reload_failed, current=wallets)
+        detectors = _detectors(settings, store, markets, stack)
+        reconciler = Reconciler(settings.DATA_API_HOST, store.copied_by_wallet,
+                                interval=settings.RECONCILE_INTERVAL_SECONDS)
+        stack.push_async_callback(reconciler.aclose)
+        scores: dict[str, float | None] = {}
+        engine = Engine(store=store, exchange=exchange, detectors=detectors, markets=markets,
+                        limits=targets.limits(settings), wallets=targets.addresses,
+                        kill_switch=lambda: settings.kill_switch_path.exists(),
+                        max_fill_age=settings.MAX_FILL_AGE_SECONDS,
+                        gtc_ttl=settings.GTC_TTL_SECONDS,
+                        breaker_errors=settings.CIRCUIT_BREAKER_ERRORS,
+                        breaker_cooldown=settings.CIRCUIT_BREAKER_COOLDOWN_SECONDS,
+                        confidence=lambda wallet: scores.get(wallet.lower()))
+        targets.on_limits = lambda: setattr(engine, "limits", targets.limits(settings))
+        loop = asyncio.get_running_loop()
+        reloader.install_sighup(loop)
+        stack.callback(reloader.remove_sighup, loop)
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, engine.stop)
+        watch = asyncio.create_task(reloader.watch(5.0))
+        stack.callback(watch.cancel)
+        upkeep = asyncio.create_task(_upkeep(reconciler, targets, scores))
+        stack.callback(upkeep.cancel)
+        log.info("🔍 Monitoring %d wallets every %s seconds (sources: %s)",
+                 len(targets.addresses()), f"{settings.POLL_INTERVAL_SECONDS:g}",
+                 ", ".join(d.name for d in detectors))
+        await engine.run()
+    log.info("stopped")
+    return 0
+
+
+async def _upkeep(reconciler: Reconciler, targets: _Targets,
+                  scores: dict[str, float | None], every: float = 30.0) -> None:
+    """Derive confidence scores for wallets without a configured one, and report drift between
+    the targets' positions and ours (a missed fill shows up here)."""
+    while True:
+        try:
+            if targets.wallets.min_confidence_score > 0:
+                for wallet in targets.wallets.enabled():
+                    if wallet.confidence is None:
+                        scores[wallet.address.lower()] = await reconciler.confidence(
+                            wallet.address)
+            if reconciler.due():
+                await reconciler.reconcile(targets.addresses())
+        except Exception:
+            log.exception("upkeep failed; retrying in %.0f s", every)
+        await asyncio.sleep(every)
+
+
+async def _exchange(settings: Settings, store: Store, stack: AsyncExitStack):
+    if settings.is_live:
+        exchange = ClobExchange(settings.CLOB_HOST, settings.CHAIN_ID, settings.PRIVATE_KEY,
+                                settings.SIGNATURE_TYPE, settings.FUNDER_ADDRESS)
+        await exchange.start()
+    else:
+        books = PublicBooks(settings.CLOB_HOST)
+        stack.push_async_callback(books.aclose)
+        exchange = PaperExchange(books, store)
+    stack.push_async_callback(exchange.close)
+    return exchange
+
+
+def _detectors(settings: Settings, store: Store, markets: MarketDirectory,
+               stack: AsyncExitStack) -> list[Detector]:
+    detectors = []
+    if settings.SOURCE_MODE in ("chain", "both"):
+        chain = ChainSource(ChainConfig(rpc_url=settings.POLYGON_RPC_URL,
+                                        confirmations=settings.CHAIN_CONFIRMATIONS,
+                                        max_age=settings.MAX_FILL_AGE_SECONDS), store)
+        stream = FillStream([chain], store, markets=markets)
+        stack.push_async_callback(chain.aclose)
+        detectors.append(Detector(stream, settings.CHAIN_POLL_INTERVAL_SECONDS, "chain"))
+    if settings.SOURCE_MODE in ("data_api", "both"):
+        limiter = TokenBucket(settings.DATA_API_RATE_LIMIT_PER_10S, 10.0)
+        data = DataApiSource(DataApiConfig(base_url=settings.DATA_API_HOST,
+                                           max_age=settings.MAX_FILL_AGE_SECONDS), store,
+                             limiter=limiter)
+        stream = FillStream([data], store, markets=markets)
+        stack.push_async_callback(data.aclose)
+        detectors.append(Detector(stream, settings.POLL_INTERVAL_SECONDS, "data_api"))
+    return detectors
+
+
+class _Targets:
+    """The enabled target wallets, swapped atomically when wallets.json changes."""
+
+    def __init__(self, wallets: WalletsConfig) -> None:
+        self.wallets = wallets
+        self.on_limits = lambda: None
+
+    def addresses(self) -> list[str]:
+        return [t.address for t in self.wallets.enabled()]
+
+    def limits(self, settings: Settings) -> Limits:
+        return Limits.from_config(settings, self.wallets)
+
+    def replace(self, wallets: WalletsConfig) -> None:
+        self.wallets = wallets
+        self.on_limits()
+        log.info("wallets reloaded: monitoring %d wallets", len(self.addresses()))
+
+    def reload_failed(self, error: ConfigError) -> None:
+        log.error("wallets file rejected, keeping the previous targets:\n%s", error)
