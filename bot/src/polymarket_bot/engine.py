@@ -162,6 +162,7 @@ class Engine:
     async def detect_once(self, detector: Detector) -> int:
         """Poll one source, decide and commit every new fill, then move its cursors."""
         wallets = self.wallets()
+        polled_at = time.time()
         fills = await detector.stream.poll(wallets)
         crash_point("after_detect" if fills else "")
         if fills:
@@ -171,8 +172,10 @@ class Engine:
             await asyncio.sleep(0)  # let the order workers post while a burst is still decided
         detector.stream.commit()
         self.stats.cycles += 1
-        failed = getattr(detector.stream, "_failed", set())
-        if not failed:
+        # a source that failed quietly (an upstream outage) did not read fresh data this cycle
+        fresh = not detector.stream.failed_sources and all(
+            (source.last_success or 0) >= polled_at for source in detector.stream.sources)
+        if fresh:
             self.stats.last_detection = time.time()
             self.ready.set()
         return len(fills)

@@ -153,6 +153,7 @@ async def _upkeep(reconciler: Reconciler, targets: _Targets,
     """Derive confidence scores for wallets without a configured one, and report drift between
     the targets' positions and ours (a missed fill shows up here)."""
     while True:
+        await asyncio.sleep(every)  # after start-up: the first cycles belong to detection
         try:
             if targets.wallets.min_confidence_score > 0:
                 for wallet in targets.wallets.enabled():
@@ -163,7 +164,6 @@ async def _upkeep(reconciler: Reconciler, targets: _Targets,
                 await reconciler.reconcile(targets.addresses())
         except Exception:
             log.exception("upkeep failed; retrying in %.0f s", every)
-        await asyncio.sleep(every)
 
 
 async def _exchange(settings: Settings, store: Store, stack: AsyncExitStack):
