@@ -61,7 +61,8 @@ lint: bootstrap ## ruff, yamllint, ansible-lint (production profile), shellcheck
 unit: bootstrap ## fast tests (tests/unit)
 	@$(call run_pytest,tests/unit)
 
-integration: bootstrap ## simulator + bot tests (tests/integration)
+integration: bootstrap ## simulator + bot tests (tests/integration; installs chromium if missing)
+	@scripts/install-chromium.sh
 	@$(call run_pytest,tests/integration)
 
 # Target-specific values reach the prerequisites too: unit and integration

@@ -69,7 +69,8 @@ class Sim:
 
 
 class Bot:
-    def __init__(self, sim: Sim, wallets: list[str], mode: str, workdir: Path) -> None:
+    def __init__(self, sim: Sim, wallets: list[str], mode: str, workdir: Path,
+                 extra_env: dict[str, str] | None = None) -> None:
         self.dir = workdir
         env = {
             "PRIVATE_KEY": KEY, "POLYGON_RPC_URL": sim.urls["rpc"],
@@ -80,7 +81,8 @@ class Bot:
             "POLL_INTERVAL_SECONDS": "1", "CHAIN_POLL_INTERVAL_SECONDS": "0.2",
             "CHAIN_CONFIRMATIONS": "0", "MAX_POSITION_SIZE": "1000000",
             "MAX_DAILY_LOSS": "1000000", "MAX_OPEN_POSITIONS": "100000",
-            "DATA_API_RATE_LIMIT_PER_10S": "1000", "LOG_LEVEL": "INFO",
+            "DATA_API_RATE_LIMIT_PER_10S": "1000", "LOG_LEVEL": "INFO", "HEALTH_PORT": "0",
+            **(extra_env or {}),
         }
         (workdir / "bot.env").write_text("".join(f"{k}={v}\n" for k, v in env.items()))
         (workdir / "wallets.json").write_text(json.dumps({

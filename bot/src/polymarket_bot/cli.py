@@ -12,6 +12,7 @@ from pathlib import Path
 
 from polymarket_bot import __version__, journal
 from polymarket_bot.config import check as check_config
+from polymarket_bot.ops import alert_cli, dashboard, operator_cli
 
 
 def _cmd_version(_args: argparse.Namespace) -> int:
@@ -42,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
                           "environment variables)")
     run.set_defaults(func=_cmd_run)
     journal.register(sub)
+    alert_cli.register(sub)
+    operator_cli.register(sub)
+    dashboard.register(sub)
     return parser
 
 

@@ -109,7 +109,8 @@ class Engine:
                  gtc_ttl: float | None = None, breaker_errors: int = 5,
                  breaker_cooldown: float = 300.0, workers: int = 4,
                  confidence: Callable[[str], float | None] = lambda wallet: None,
-                 on_event: Callable[[str, dict], None] | None = None) -> None:
+                 on_event: Callable[[str, dict], None] | None = None,
+                 on_cycle: Callable[[], None] | None = None) -> None:
         self.store = store
         self.exchange = exchange
         self.detectors = list(detectors)
@@ -121,6 +122,8 @@ class Engine:
         self.gtc_ttl = gtc_ttl
         self.workers = workers
         self.on_event = on_event or (lambda kind, data: None)
+        # called after every detection cycle, failed or not: the loop is alive (the watchdog)
+        self.on_cycle = on_cycle or (lambda: None)
         self.confidence = confidence
         self.breaker = Breaker(breaker_errors, breaker_cooldown)
         self.stats = Stats()
@@ -157,6 +160,7 @@ class Engine:
                 await self.detect_once(detector)
             except Exception:
                 log.exception("detection cycle of %s failed", detector.name)
+            self.on_cycle()
             await asyncio.sleep(max(0.0, detector.interval - (time.monotonic() - started)))
 
     async def detect_once(self, detector: Detector) -> int:

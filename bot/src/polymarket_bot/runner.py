@@ -13,6 +13,7 @@ import logging
 import os
 import signal
 import sys
+import time
 from contextlib import AsyncExitStack, contextmanager
 from pathlib import Path
 
@@ -29,10 +30,18 @@ from .config import (
     notes,
     summary_line,
 )
+from .config.settings import chain_name
 from .engine import Detector, Engine
 from .execution.books import PublicBooks
 from .execution.clob import ClobExchange
 from .execution.paper import PaperExchange
+from .ops import alert_messages
+from .ops.alert_events import engine_event_handler, schedule_daily_pnl
+from .ops.alerts import AlertQueue
+from .ops.health import HealthChecker, HealthServer
+from .ops.metrics import Metrics, chain_events
+from .ops.systemd import Notifier, Watchdog, announce_ready
+from .ops.telegram_control import TelegramControl, engine_status
 from .policy.limits import Limits
 from .sources.chain import ChainConfig, ChainSource
 from .sources.data_api import DataApiConfig, DataApiSource
@@ -122,6 +131,11 @@ async def run(settings: Settings, wallets: WalletsConfig, env_file: Path | None 
                                 interval=settings.RECONCILE_INTERVAL_SECONDS)
         stack.push_async_callback(reconciler.aclose)
         scores: dict[str, float | None] = {}
+        alerts = AlertQueue.from_settings(settings)
+        metrics = Metrics(alerts=alerts if alerts.enabled else None)
+        notifier = Notifier()
+        stack.callback(notifier.close)
+        watchdog = Watchdog(notifier)
         engine = Engine(store=store, exchange=exchange, detectors=detectors, markets=markets,
                         limits=targets.limits(settings), wallets=targets.addresses,
                         kill_switch=lambda: settings.kill_switch_path.exists(),
@@ -129,20 +143,47 @@ async def run(settings: Settings, wallets: WalletsConfig, env_file: Path | None 
                         gtc_ttl=settings.GTC_TTL_SECONDS,
                         breaker_errors=settings.CIRCUIT_BREAKER_ERRORS,
                         breaker_cooldown=settings.CIRCUIT_BREAKER_COOLDOWN_SECONDS,
-                        confidence=lambda wallet: scores.get(wallet.lower()))
+                        confidence=lambda wallet: scores.get(wallet.lower()),
+                        on_event=chain_events(metrics.on_event, engine_event_handler(
+                            alerts, label_for=targets.label, market_name=_market_name(markets))),
+                        on_cycle=watchdog.progress)
         targets.on_limits = lambda: setattr(engine, "limits", targets.limits(settings))
+        checker = HealthChecker(engine=engine, store=store, rpc_url=str(settings.POLYGON_RPC_URL),
+                                clob_host=str(settings.CLOB_HOST),
+                                alerts=alerts if alerts.enabled else None,
+                                kill_switch=lambda: settings.kill_switch_path.exists())
+        health = HealthServer(checker, metrics, port=settings.HEALTH_PORT)
+        await health.start()
+        stack.push_async_callback(health.stop)
         loop = asyncio.get_running_loop()
         reloader.install_sighup(loop)
         stack.callback(reloader.remove_sighup, loop)
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, engine.stop)
-        watch = asyncio.create_task(reloader.watch(5.0))
-        stack.callback(watch.cancel)
-        upkeep = asyncio.create_task(_upkeep(reconciler, targets, scores))
-        stack.callback(upkeep.cancel)
-        log.info("🔍 Monitoring %d wallets every %s seconds (sources: %s)",
-                 len(targets.addresses()), f"{settings.POLL_INTERVAL_SECONDS:g}",
-                 ", ".join(d.name for d in detectors))
+        started = time.time()
+        background = [reloader.watch(5.0), _upkeep(reconciler, targets, scores),
+                      announce_ready(engine, notifier), watchdog.run()]
+        if alerts.enabled:
+            background.append(alerts.run())
+            control = TelegramControl.from_settings(
+                settings, store=store, limits=engine.limits,
+                status=lambda: engine_status(engine, mode=settings.TRADING_MODE,
+                                             started_at=started,
+                                             targets=len(targets.addresses())))
+            background.append(control.run())
+            schedule_daily_pnl(alerts, store)
+            alerts.submit(*alert_messages.startup(settings.TRADING_MODE,
+                                                  chain_name(settings.CHAIN_ID),
+                                                  len(targets.addresses()), __version__))
+            # last in, first out: undelivered alerts get a few seconds before the tasks stop
+            stack.push_async_callback(alerts.drain, 5.0)
+        for coroutine in reversed(background):
+            stack.callback(asyncio.create_task(coroutine).cancel)
+        stack.callback(notifier.stopping)  # registered last: runs first on the way out
+        log.info("🔍 Monitoring %d wallets every %s seconds (sources: %s; health on "
+                 "127.0.0.1:%s)", len(targets.addresses()),
+                 f"{settings.POLL_INTERVAL_SECONDS:g}", ", ".join(d.name for d in detectors),
+                 health.port)
         await engine.run()
     log.info("stopped")
     return 0
@@ -164,6 +205,16 @@ async def _upkeep(reconciler: Reconciler, targets: _Targets,
                 await reconciler.reconcile(targets.addresses())
         except Exception:
             log.exception("upkeep failed; retrying in %.0f s", every)
+
+
+def _market_name(markets: MarketDirectory):
+    """An intent's market question for alerts, from the directory's cache (no I/O)."""
+
+    def name(intent) -> str | None:
+        info = markets.cached(intent.token_id)
+        return f"{info.question} — {info.outcome}" if info and info.question else None
+
+    return name
 
 
 async def _exchange(settings: Settings, store: Store, stack: AsyncExitStack):
@@ -206,6 +257,11 @@ class _Targets:
     def __init__(self, wallets: WalletsConfig) -> None:
         self.wallets = wallets
         self.on_limits = lambda: None
+
+    def label(self, address: str) -> str | None:
+        found = next((t for t in self.wallets.targets if t.address.lower() == address.lower()),
+                     None)
+        return found.label if found is not None and found.label else None
 
     def addresses(self) -> list[str]:
         return [t.address for t in self.wallets.enabled()]

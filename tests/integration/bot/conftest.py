@@ -38,6 +38,7 @@ def bot(tmp_path: Path) -> Iterator[BotRun]:
         "MAX_OPEN_POSITIONS": "100",
         "SIZING_MODE": "fixed",
         "SIZING_VALUE": "10",
+        "HEALTH_PORT": "0",
     }
     wallets = {"target_wallets": [target(i) for i in range(3)], "min_confidence_score": 0.0,
                "max_trade_frequency": 1000, "min_trade_interval_minutes": 0}

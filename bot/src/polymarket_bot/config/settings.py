@@ -119,6 +119,10 @@ class Settings(BaseSettings):
     TELEGRAM_BOT_TOKEN: TelegramToken | None = None
     TELEGRAM_CHAT_ID: Annotated[str, AfterValidator(validators.telegram_chat)] | None = None
     TELEGRAM_API_URL: HttpUrl = "https://api.telegram.org"
+    # Escalation matrix routing; each unset one falls back to TELEGRAM_CHAT_ID (one chat is fine)
+    TELEGRAM_CHAT_CRITICAL: Annotated[str, AfterValidator(validators.telegram_chat)] | None = None
+    TELEGRAM_CHAT_HIGH: Annotated[str, AfterValidator(validators.telegram_chat)] | None = None
+    TELEGRAM_CHAT_MEDIUM: Annotated[str, AfterValidator(validators.telegram_chat)] | None = None
     HEALTH_PORT: Annotated[int, Field(ge=0, le=65535)] = 8765  # 0: the OS picks (tests)
     LOG_LEVEL: Annotated[str, AfterValidator(validators.log_level)] = "INFO"
 
@@ -217,6 +221,12 @@ FIXES: dict[str, str] = {
     "TELEGRAM_BOT_TOKEN": "paste the token @BotFather gave you",
     "TELEGRAM_CHAT_ID": "set the numeric chat id of the alert channel",
     "TELEGRAM_API_URL": "leave unset for https://api.telegram.org",
+    "TELEGRAM_CHAT_CRITICAL": "set the numeric chat id for critical alerts, or leave unset "
+                              "for TELEGRAM_CHAT_ID",
+    "TELEGRAM_CHAT_HIGH": "set the numeric chat id for high alerts, or leave unset "
+                          "for TELEGRAM_CHAT_ID",
+    "TELEGRAM_CHAT_MEDIUM": "set the numeric chat id for medium alerts, or leave unset "
+                            "for TELEGRAM_CHAT_ID",
     "HEALTH_PORT": "set a port from 1 to 65535 such as 8765 (0 lets the OS pick one)",
     "LOG_LEVEL": "use DEBUG, INFO, WARNING, ERROR or CRITICAL",
 }

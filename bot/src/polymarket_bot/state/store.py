@@ -66,6 +66,9 @@ class PaperOrder:
 
 
 DB_FILE = "bot.db"  # the state database inside STATE_DIR
+# Below the CLOB's size precision (0.01 shares): a full exit can leave this much behind, and it
+# can never be sold, so it is not an open position.
+DUST = Decimal("0.01")
 
 
 class Store:
@@ -355,7 +358,7 @@ class Store:
         """Every token we hold shares of."""
         rows = self._read("SELECT token_id, condition_id, size, cost, realized_pnl, mark_price "
                           "FROM positions ORDER BY token_id")
-        return [p for p in map(_to_position, rows) if p.size != 0]
+        return [p for p in map(_to_position, rows) if abs(p.size) >= DUST]
 
     def exposure(self, condition_id: str) -> Decimal:
         """pUSD at stake in a market: the cost of what we hold in any of its outcomes, plus what
@@ -372,7 +375,7 @@ class Store:
         marks = ",".join("?" * len(UNRESOLVED))
         rows = self._read(
             f"SELECT COUNT(*) AS n FROM (SELECT token_id FROM positions "
-            f"WHERE CAST(size AS REAL) > 0 UNION SELECT token_id FROM intents "
+            f"WHERE CAST(size AS REAL) >= {DUST} UNION SELECT token_id FROM intents "
             f"WHERE side = ? AND status IN ({marks}))",
             [Side.BUY.value, *(s.value for s in UNRESOLVED)])
         return int(rows[0]["n"])

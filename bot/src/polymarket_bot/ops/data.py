@@ -1,0 +1,248 @@
+"""Backup, verification and restore of the state database (`backup`, `verify-data`, `restore`).
+
+A backup is taken with SQLite's online backup API, so it is a consistent snapshot even while the
+bot writes; the manifest next to it carries the sha256 a restore checks before touching anything.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing, contextmanager, suppress
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from polymarket_bot import __version__
+from polymarket_bot.state import integrity
+from polymarket_bot.state.store import DB_FILE
+
+LOCK_FILE = "bot.lock"  # runner.LOCK_FILE (not imported: runner pulls in the whole pipeline)
+
+# restore's exit codes: each failure its own, so a playbook can tell them apart
+RESTORE_OK = 0
+RESTORE_BOT_RUNNING = 3
+RESTORE_MISSING = 4
+RESTORE_CHECKSUM = 5
+RESTORE_CORRUPT = 6
+RESTORE_FAILED = 7
+
+
+class Manifest(BaseModel):
+    file: str
+    sha256: str
+    size: int
+    schema_version: int
+    row_counts: dict[str, int]
+    created_at: str
+    bot_version: str
+
+
+class RestoreError(Exception):
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def stamp() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def manifest_path(db_file: Path) -> Path:
+    return db_file.with_name(db_file.name + ".manifest.json")
+
+
+def tables(db: sqlite3.Connection) -> list[str]:
+    return [row[0] for row in db.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+        "ORDER BY name")]
+
+
+def dump(path: Path) -> dict[str, list[tuple]]:
+    """Every row of every table, sorted: what "identical data" is compared on."""
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        return {name: sorted(db.execute(f'SELECT * FROM "{name}"').fetchall(), key=repr)
+                for name in tables(db)}
+
+
+def backup(db_path: Path, to_dir: Path) -> tuple[Path, Manifest]:
+    """Snapshot `db_path` into `to_dir` (online, consistent) and write its manifest."""
+    if not db_path.exists():
+        raise FileNotFoundError(f"no state database at {db_path}")
+    to_dir.mkdir(parents=True, exist_ok=True)
+    target = to_dir / f"polymarket-bot-{stamp()}.db"
+    partial = target.with_name(target.name + ".partial")
+    # created 0600 first: the DB holds the trading history, not for other users
+    with suppress(FileNotFoundError):
+        partial.unlink()
+    os.close(os.open(partial, os.O_CREAT | os.O_WRONLY, 0o600))
+    with closing(sqlite3.connect(db_path, timeout=30)) as src, \
+            closing(sqlite3.connect(partial)) as dst:
+        src.backup(dst)
+        # a self-contained file: no WAL to carry around next to it
+        dst.execute("PRAGMA journal_mode=DELETE")
+        counts = {name: dst.execute(f'SELECT COUNT(*) FROM "{name}"').fetchone()[0]
+                  for name in tables(dst)}
+        version = _schema_version(dst)
+    _fsync(partial)
+    os.replace(partial, target)
+    manifest = Manifest(file=target.name, sha256=sha256(target), size=target.stat().st_size,
+                        schema_version=version, row_counts=counts,
+                        created_at=datetime.now(UTC).isoformat(), bot_version=__version__)
+    _write_private(manifest_path(target), manifest.model_dump_json(indent=2) + "\n")
+    return target, manifest
+
+
+def verify(db_path: Path) -> list[str]:
+    """SQLite's integrity check plus the store's invariants; [] when the file is sound."""
+    if not db_path.exists():
+        return [f"no database at {db_path}"]
+    try:
+        with closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)) as db:
+            return integrity.problems(db)
+    except sqlite3.DatabaseError as exc:
+        return [f"sqlite: {exc}"]
+
+
+@contextmanager
+def bot_stopped(state_dir: Path) -> Iterator[None]:
+    """Hold the trader's lock ourselves, so no bot starts (or runs) while we touch its DB."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    with (state_dir / LOCK_FILE).open("a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise RestoreError(RESTORE_BOT_RUNNING,
+                               f"the bot is running ({holder} holds {state_dir / LOCK_FILE}): "
+                               "stop it first") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def bot_running(state_dir: Path) -> bool:
+    """True when a process holds the state dir's lock (the trader is up)."""
+    path = state_dir / LOCK_FILE
+    if not path.exists():
+        return False
+    with path.open("r") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
+
+
+def lock_pid(state_dir: Path) -> int | None:
+    """The running trader's pid, from the `pid=NNN` its lock file records."""
+    if not bot_running(state_dir):
+        return None
+    with suppress(OSError):
+        for word in (state_dir / LOCK_FILE).read_text().split():
+            if word.startswith("pid=") and word[4:].isdigit():
+                return int(word[4:])
+    return None
+
+
+def restore(backup_file: Path, state_dir: Path) -> Path:
+    """Replace STATE_DIR's database with a verified backup; returns the emergency copy's path.
+
+    Raises RestoreError (with its exit code) without changing anything on any failure before
+    the final rename.
+    """
+    manifest_file = manifest_path(backup_file)
+    if not backup_file.is_file():
+        raise RestoreError(RESTORE_MISSING, f"no backup at {backup_file}")
+    if not manifest_file.is_file():
+        raise RestoreError(RESTORE_MISSING, f"no manifest at {manifest_file}")
+    try:
+        manifest = Manifest.model_validate_json(manifest_file.read_text())
+    except ValueError as exc:
+        raise RestoreError(RESTORE_MISSING, f"unreadable manifest {manifest_file}: {exc}") from exc
+    with bot_stopped(state_dir):
+        actual = sha256(backup_file)
+        if actual != manifest.sha256:
+            raise RestoreError(RESTORE_CHECKSUM, f"checksum mismatch: {backup_file} has sha256 "
+                               f"{actual}, the manifest says {manifest.sha256}")
+        problems = verify(backup_file)
+        if problems:
+            raise RestoreError(RESTORE_CORRUPT, "the backup itself is damaged:\n  "
+                               + "\n  ".join(problems))
+        db_path = state_dir / DB_FILE
+        try:
+            return _replace(backup_file, db_path)
+        except (OSError, sqlite3.Error) as exc:
+            raise RestoreError(RESTORE_FAILED, f"restore failed: {exc}") from exc
+
+
+def _replace(backup_file: Path, db_path: Path) -> Path:
+    emergency = db_path.with_name(f"{db_path.name}.before-restore-{stamp()}")
+    if db_path.exists():
+        try:
+            with closing(sqlite3.connect(db_path)) as src, \
+                    closing(sqlite3.connect(emergency)) as dst:
+                src.backup(dst)
+        except sqlite3.DatabaseError:
+            # a DB too damaged to read through SQLite is still kept, byte for byte
+            shutil.copyfile(db_path, emergency)
+        os.chmod(emergency, 0o600)
+    temp = db_path.with_name(f".{db_path.name}.restoring")
+    shutil.copyfile(backup_file, temp)
+    os.chmod(temp, 0o600)
+    _fsync(temp)
+    # a stale WAL would be replayed onto the restored file: it goes first (its content is in
+    # the emergency copy)
+    for suffix in ("-wal", "-shm"):
+        with suppress(FileNotFoundError):
+            db_path.with_name(db_path.name + suffix).unlink()
+    os.replace(temp, db_path)
+    _fsync_dir(db_path.parent)
+    return emergency
+
+
+def _schema_version(db: sqlite3.Connection) -> int:
+    try:
+        return int(db.execute("SELECT MAX(version) FROM schema_migrations").fetchone()[0] or 0)
+    except sqlite3.DatabaseError:
+        return 0
+
+
+def _write_private(path: Path, content: str) -> None:
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(content)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    with suppress(OSError):
+        _fsync(path)
+
+
+def manifest_json(manifest: Manifest) -> str:
+    return json.dumps(manifest.model_dump(), indent=2)

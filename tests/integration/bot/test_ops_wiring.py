@@ -1,0 +1,64 @@
+"""The running bot wired for operations: /health follows the RPC, alerts reach Telegram."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import httpx
+from harness import BotRun, target
+
+TOKEN = "123456789:AAF-sim_test_token_0123456789abcdefghi"
+CHAT = "-100424242"
+
+
+def _health_url(bot: BotRun) -> str:
+    port = re.search(r"health on 127\.0\.0\.1:(\d+)", bot.log_text()).group(1)
+    return f"http://127.0.0.1:{port}"
+
+
+def _wait_status(url: str, wanted: str, timeout: float = 30) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        body = httpx.get(f"{url}/health", timeout=5).json()
+        if body["status"] == wanted:
+            return body
+        assert time.monotonic() < deadline, f"/health stayed {body['status']}: {body}"
+        time.sleep(0.3)
+
+
+def test_health_follows_the_rpc_and_metrics_count_the_copy(bot: BotRun) -> None:
+    bot.start()
+    url = _health_url(bot)
+    _wait_status(url, "ok")
+    httpx.post(f"{bot.admin}/faults", json={"service": "rpc", "kind": "status", "status": 503})
+    failing = _wait_status(url, "failing")
+    assert httpx.get(f"{url}/health").status_code == 503
+    assert "rpc" in failing["components"]
+    httpx.delete(f"{bot.admin}/faults")
+    _wait_status(url, "ok")
+    bot.trade(target(0), "rain", "Yes", "BUY", 100, 0.53)
+    bot.wait_until(lambda: len(bot.our_matches()) == 1, what="the copy")
+    metrics = httpx.get(f"{url}/metrics").text
+    assert re.search(r'polymarket_bot_decisions_total\{action="copy",reason="copied"\} 1', metrics)
+
+
+def test_alerts_reach_the_configured_chat_and_commands_only_from_it(bot: BotRun) -> None:
+    bot.env.update({"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_CHAT_ID": CHAT,
+                    "TELEGRAM_API_URL": bot.sim.urls["telegram"]})
+    bot.start()
+    messages = f"{bot.admin}/telegram/messages"
+
+    def texts() -> list[str]:
+        return [m["text"] for m in httpx.get(messages, params={"chat_id": CHAT}).json()]
+
+    bot.wait_until(lambda: any("BOT STARTED" in t for t in texts()), what="the startup alert")
+    bot.trade(target(1), "lakers-celtics", "Celtics", "BUY", 50, 0.60)
+    bot.wait_until(lambda: any("TRADE EXECUTED" in t for t in texts()), what="the trade alert")
+    httpx.post(f"{bot.admin}/telegram/updates", json={"chat_id": 777, "text": "/pause"})
+    httpx.post(f"{bot.admin}/telegram/updates", json={"chat_id": int(CHAT), "text": "/status"})
+    bot.wait_until(lambda: len(texts()) >= 3, what="the /status answer")
+    time.sleep(1)
+    assert not httpx.get(messages, params={"chat_id": 777}).json()  # a stranger gets nothing
+    assert "reason=paused" not in bot.log_text()
+    assert all(TOKEN not in t for t in texts())

@@ -1,0 +1,162 @@
+"""backup / verify-data / restore on real SQLite files, through the real CLI entry point."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from config_helpers import env, write_env
+from state_helpers import detection, result
+
+from polymarket_bot.cli import main
+from polymarket_bot.ops import data
+from polymarket_bot.state import Store
+from polymarket_bot.state.store import DB_FILE
+
+
+def _fill_store(store: Store, trades: int = 3) -> None:
+    for i in range(trades):
+        fill, decision, intent = detection(token_id=f"{1000 + i}")
+        assert store.record_detection(fill, decision, intent)
+        store.apply_result(intent.id, result(f"order-{intent.id}", filled="10", price="0.5"))
+    fill, decision, _ = detection(copy=False)
+    store.record_detection(fill, decision, None)
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> tuple[Path, Path]:
+    state = tmp_path / "state"
+    env_file = write_env(tmp_path / "bot.env", env(STATE_DIR=str(state)))
+    with Store(state / DB_FILE) as store:
+        _fill_store(store)
+    return env_file, state
+
+
+def test_backup_is_consistent_while_a_writer_holds_the_db_open(setup, tmp_path, capsys) -> None:
+    env_file, state = setup
+    # the live store keeps its WAL (not checkpointed): the backup must still contain its writes
+    with Store(state / DB_FILE) as live:
+        _fill_store(live, trades=2)
+        assert main(["backup", "--to", str(tmp_path / "bk"), "--env-file", str(env_file)]) == 0
+        backup = Path(capsys.readouterr().out.strip())
+        expected = data.dump(state / DB_FILE)
+    assert backup.name.startswith("polymarket-bot-") and backup.suffix == ".db"
+    assert oct(backup.stat().st_mode & 0o777) == "0o600"
+    manifest = json.loads(data.manifest_path(backup).read_text())
+    assert manifest["sha256"] == data.sha256(backup)
+    assert manifest["size"] == backup.stat().st_size
+    assert manifest["schema_version"] >= 1
+    assert manifest["row_counts"]["our_fills"] == 5
+    assert manifest["row_counts"]["decisions"] == 7
+    assert data.dump(backup) == expected
+    assert data.verify(backup) == []
+
+
+def test_verify_data_reports_broken_invariants_and_corruption(setup, tmp_path, capsys) -> None:
+    env_file, state = setup
+    db = state / DB_FILE
+    assert main(["verify-data", "--env-file", str(env_file)]) == 0
+    with sqlite3.connect(db) as conn:
+        conn.execute("DELETE FROM our_fills WHERE rowid = (SELECT MIN(rowid) FROM our_fills)")
+    capsys.readouterr()
+    assert main(["verify-data", "--env-file", str(env_file), "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert not report["ok"]
+    assert any(p.startswith("position 1000") for p in report["problems"])
+    assert any(p.startswith("order ") for p in report["problems"])
+
+    # bytes overwritten in the middle of the file: SQLite's own check catches it
+    copy = tmp_path / "smashed.db"
+    backup, _ = data.backup(db, tmp_path / "bk")
+    raw = bytearray(backup.read_bytes())
+    middle = len(raw) // 2
+    raw[middle:middle + 2048] = b"\xde\xad\xbe\xef" * 512
+    copy.write_bytes(bytes(raw))
+    assert data.verify(copy), "a smashed page must be reported"
+    assert main(["verify-data", "--env-file", str(env_file), "--db", str(copy)]) == 1
+
+
+def _restore(env_file: Path, backup: Path) -> int:
+    return main(["restore", "--from", str(backup), "--env-file", str(env_file)])
+
+
+def test_restore_puts_back_identical_rows_and_keeps_an_emergency_copy(setup, tmp_path) -> None:
+    env_file, state = setup
+    db = state / DB_FILE
+    backup, _ = data.backup(db, tmp_path / "bk")
+    wanted = data.dump(backup)
+    with Store(db) as store:  # later writes, then damage: all of it must go
+        _fill_store(store, trades=1)
+    with sqlite3.connect(db) as conn:
+        conn.execute("DELETE FROM target_fills")
+    assert data.verify(db)
+    assert _restore(env_file, backup) == data.RESTORE_OK
+    assert data.verify(db) == []
+    assert data.dump(db) == wanted
+    assert not (state / f"{DB_FILE}-wal").exists()
+    emergency = list(state.glob(f"{DB_FILE}.before-restore-*"))
+    assert len(emergency) == 1
+    assert data.dump(emergency[0])["target_fills"] == []
+    with Store(db) as store:  # the restored file is a working state DB
+        assert len(store.positions()) == 3
+
+
+def test_restore_refuses_bad_checksum_bad_backup_missing_manifest(setup, tmp_path) -> None:
+    env_file, state = setup
+    db = state / DB_FILE
+    before = data.dump(db)
+    backup, manifest = data.backup(db, tmp_path / "bk")
+    with sqlite3.connect(backup) as conn:
+        conn.execute("DELETE FROM decisions WHERE reason = 'price_band'")
+    assert _restore(env_file, backup) == data.RESTORE_CHECKSUM
+    # the manifest re-signed over a damaged file: the integrity check still refuses it
+    with sqlite3.connect(backup) as conn:
+        conn.execute("DELETE FROM our_fills")
+    fixed = manifest.model_copy(update={"sha256": data.sha256(backup)})
+    data.manifest_path(backup).write_text(fixed.model_dump_json())
+    assert _restore(env_file, backup) == data.RESTORE_CORRUPT
+    data.manifest_path(backup).unlink()
+    assert _restore(env_file, backup) == data.RESTORE_MISSING
+    assert _restore(env_file, tmp_path / "nope.db") == data.RESTORE_MISSING
+    assert data.dump(db) == before
+    assert not list(state.glob("*.before-restore-*"))
+
+
+def test_restore_refuses_while_another_process_holds_the_lock(setup, tmp_path) -> None:
+    env_file, state = setup
+    backup, _ = data.backup(state / DB_FILE, tmp_path / "bk")
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import fcntl,sys,time\n"
+         f"h=open({str(state / data.LOCK_FILE)!r},'a+'); fcntl.flock(h, fcntl.LOCK_EX)\n"
+         "h.write('pid=1 version=x'); h.flush(); print('locked', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        assert data.bot_running(state)
+        assert _restore(env_file, backup) == data.RESTORE_BOT_RUNNING
+    finally:
+        holder.kill()
+        holder.wait()
+    assert not data.bot_running(state)
+    assert _restore(env_file, backup) == data.RESTORE_OK
+
+
+def test_pause_resume_and_kill_switch(setup, capsys) -> None:
+    env_file, state = setup
+    assert main(["pause", "--env-file", str(env_file)]) == 0
+    with Store(state / DB_FILE) as store:
+        assert store.get_flag("paused") == "1"
+    assert main(["resume", "--env-file", str(env_file)]) == 0
+    with Store(state / DB_FILE) as store:
+        assert store.get_flag("paused") is None
+    assert main(["kill-switch", "on", "--env-file", str(env_file)]) == 0
+    assert (state / "KILL_SWITCH").exists()
+    assert "created" in capsys.readouterr().out
+    assert main(["kill-switch", "off", "--env-file", str(env_file)]) == 0
+    assert not (state / "KILL_SWITCH").exists()
+    assert "removed" in capsys.readouterr().out
