@@ -171,9 +171,10 @@ class Engine:
         crash_point("after_detect" if fills else "")
         if fills:
             log.info("🎯 Detected %d potential trades (source=%s)", len(fills), detector.name)
-        for fill in fills:
-            await self.handle(fill)
-            await asyncio.sleep(0)  # let the order workers post while a burst is still decided
+            intents = await self.handle(fills)
+            crash_point("after_intent" if intents else "")
+            for intent in intents:
+                await self.orders.put(intent)
         detector.stream.commit()
         self.stats.cycles += 1
         # a source that failed quietly (an upstream outage) did not read fresh data this cycle
@@ -184,26 +185,33 @@ class Engine:
             self.ready.set()
         return len(fills)
 
-    async def handle(self, fill: TargetFill) -> Decision:
-        """Decide on one fill and commit fill + decision + intent in one transaction."""
-        market = await self.markets.info(fill.token_id)
+    async def handle(self, fills: Sequence[TargetFill]) -> list[OrderIntent]:
+        """Decide on a batch of fills and commit every fill + decision + intent in one durable
+        transaction (one fsync for a burst); the intents go to the order workers only after."""
+        markets = {token: await self.markets.info(token) for token in {f.token_id for f in fills}}
+        intents: list[OrderIntent] = []
+        decided: list[tuple[TargetFill, Decision]] = []
         async with self._decide_lock:
-            now = time.time()
-            context = self._context(fill, market, now)
-            decision = decide(fill, context, self.limits)
-            intent = self._intent(fill, decision, market, now)
-            if not self.store.record_detection(fill, decision, intent):
-                return decision  # already recorded (the other source, or before a restart)
-            self.store.set_mark(fill.token_id, fill.price)
-        self.stats.detected += 1
-        self._log_decision(fill, decision)
-        crash_point("after_intent" if intent else "")
-        if intent is not None:
-            self.stats.copied += 1
-            await self.orders.put(intent)
-        else:
-            self.stats.skipped += 1
-        return decision
+            with self.store.batch():  # no await in here: see Store.batch
+                for fill in fills:
+                    now = time.time()
+                    market = markets[fill.token_id]
+                    decision = decide(fill, self._context(fill, market, now), self.limits)
+                    intent = self._intent(fill, decision, market, now)
+                    if not self.store.record_detection(fill, decision, intent):
+                        continue  # already recorded (the other source, or before a restart)
+                    self.store.set_mark(fill.token_id, fill.price)
+                    decided.append((fill, decision))
+                    if intent is not None:
+                        intents.append(intent)
+        for fill, decision in decided:
+            self.stats.detected += 1
+            if decision.action is Action.COPY:
+                self.stats.copied += 1
+            else:
+                self.stats.skipped += 1
+            self._log_decision(fill, decision)
+        return intents
 
     def _context(self, fill: TargetFill, market: MarketInfo | None, now: float) -> PolicyContext:
         store = self.store

@@ -80,6 +80,7 @@ class Store:
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         _create_private(self.path)
         self._lock = threading.RLock()
+        self._batch_depth = 0
         self._db = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None,
                                    check_same_thread=False)
         try:
@@ -111,6 +112,9 @@ class Store:
         Only the copy decision itself (record_detection) must survive a power cut on its own.
         """
         with self._lock:
+            if self._batch_depth:
+                yield self._db  # part of the open batch: it commits (durably) at the end
+                return
             if not durable:
                 self._db.execute("PRAGMA synchronous=NORMAL")
             try:
@@ -128,6 +132,33 @@ class Store:
     def _read(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
         with self._lock:
             return self._db.execute(sql, params).fetchall()
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Several writes as ONE durable commit: all of them, or none after a crash.
+
+        Reads inside see the batch's own writes, so a burst of detections is decided one after
+        the other against up-to-date limits while paying for a single fsync. The caller must not
+        await inside: another task's writes would join the batch.
+        """
+        with self._lock:
+            if self._batch_depth:
+                self._batch_depth += 1
+                try:
+                    yield
+                finally:
+                    self._batch_depth -= 1
+                return
+            self._db.execute("BEGIN IMMEDIATE")
+            self._batch_depth = 1
+            try:
+                yield
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            finally:
+                self._batch_depth = 0
+            self._db.execute("COMMIT")
 
     def _write(self, sql: str, params: Sequence[object] = (), durable: bool = True) -> int:
         with self._tx(durable) as db:
