@@ -62,3 +62,30 @@ def test_alerts_reach_the_configured_chat_and_commands_only_from_it(bot: BotRun)
     assert not httpx.get(messages, params={"chat_id": 777}).json()  # a stranger gets nothing
     assert "reason=paused" not in bot.log_text()
     assert all(TOKEN not in t for t in texts())
+
+
+def test_telegram_down_loses_no_alert_and_delays_no_trade(bot: BotRun) -> None:
+    bot.env.update({"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_CHAT_ID": CHAT,
+                    "TELEGRAM_API_URL": bot.sim.urls["telegram"]})
+    bot.start()
+    messages = f"{bot.admin}/telegram/messages"
+
+    def texts() -> list[str]:
+        return [m["text"] for m in httpx.get(messages, params={"chat_id": CHAT}).json()]
+
+    bot.wait_until(lambda: any("BOT STARTED" in t for t in texts()), what="the startup alert")
+    bot.sim.call(bot.sim.sim.telegram.set_outage, "hang", 5.0)  # requests hang, then 504
+    for i, (market, outcome, price) in enumerate([("rain", "Yes", 0.53),
+                                                  ("lakers-celtics", "Celtics", 0.60),
+                                                  ("fed-cut", "Yes", 0.618)]):
+        bot.trade(target(i), market, outcome, "BUY", 50, price)
+    # copies go out while Telegram is still down: alerting never holds up trading
+    bot.wait_until(lambda: len(bot.our_matches()) == 3, timeout=20, what="copies during outage")
+    assert not any("TRADE EXECUTED" in t for t in texts())
+    time.sleep(3)  # the outage lasts on; the queue keeps retrying
+    bot.sim.call(bot.sim.sim.telegram.set_outage, False)
+    # bursts are coalesced into one message: every trade must be in what arrived
+    bot.wait_until(lambda: all(market in "\n".join(texts())
+                               for market in ("rain", "lakers-celtics", "fed-cut")),
+                   timeout=90, what="every trade alert after Telegram came back")
+    assert any("TRADE EXECUTED" in t for t in texts())
