@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 
 import httpx
 from harness import BotRun, target
@@ -27,6 +28,20 @@ def _wait_status(url: str, wanted: str, timeout: float = 30) -> dict:
         time.sleep(0.3)
 
 
+def _start_with_telegram(bot: BotRun) -> Callable[[], list[str]]:
+    """Start the bot alerting to the simulator's Telegram; returns what the chat received."""
+    bot.env.update({"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_CHAT_ID": CHAT,
+                    "TELEGRAM_API_URL": bot.sim.urls["telegram"]})
+    bot.start()
+
+    def texts() -> list[str]:
+        return [m["text"] for m in httpx.get(f"{bot.admin}/telegram/messages",
+                                             params={"chat_id": CHAT}).json()]
+
+    bot.wait_until(lambda: any("BOT STARTED" in t for t in texts()), what="the startup alert")
+    return texts
+
+
 def test_health_follows_the_rpc_and_metrics_count_the_copy(bot: BotRun) -> None:
     bot.start()
     url = _health_url(bot)
@@ -44,36 +59,21 @@ def test_health_follows_the_rpc_and_metrics_count_the_copy(bot: BotRun) -> None:
 
 
 def test_alerts_reach_the_configured_chat_and_commands_only_from_it(bot: BotRun) -> None:
-    bot.env.update({"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_CHAT_ID": CHAT,
-                    "TELEGRAM_API_URL": bot.sim.urls["telegram"]})
-    bot.start()
-    messages = f"{bot.admin}/telegram/messages"
-
-    def texts() -> list[str]:
-        return [m["text"] for m in httpx.get(messages, params={"chat_id": CHAT}).json()]
-
-    bot.wait_until(lambda: any("BOT STARTED" in t for t in texts()), what="the startup alert")
+    texts = _start_with_telegram(bot)
     bot.trade(target(1), "lakers-celtics", "Celtics", "BUY", 50, 0.60)
     bot.wait_until(lambda: any("TRADE EXECUTED" in t for t in texts()), what="the trade alert")
     httpx.post(f"{bot.admin}/telegram/updates", json={"chat_id": 777, "text": "/pause"})
     httpx.post(f"{bot.admin}/telegram/updates", json={"chat_id": int(CHAT), "text": "/status"})
     bot.wait_until(lambda: len(texts()) >= 3, what="the /status answer")
     time.sleep(1)
-    assert not httpx.get(messages, params={"chat_id": 777}).json()  # a stranger gets nothing
+    stranger = httpx.get(f"{bot.admin}/telegram/messages", params={"chat_id": 777}).json()
+    assert not stranger  # a foreign chat gets no answer
     assert "reason=paused" not in bot.log_text()
     assert all(TOKEN not in t for t in texts())
 
 
 def test_telegram_down_loses_no_alert_and_delays_no_trade(bot: BotRun) -> None:
-    bot.env.update({"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_CHAT_ID": CHAT,
-                    "TELEGRAM_API_URL": bot.sim.urls["telegram"]})
-    bot.start()
-    messages = f"{bot.admin}/telegram/messages"
-
-    def texts() -> list[str]:
-        return [m["text"] for m in httpx.get(messages, params={"chat_id": CHAT}).json()]
-
-    bot.wait_until(lambda: any("BOT STARTED" in t for t in texts()), what="the startup alert")
+    texts = _start_with_telegram(bot)
     bot.sim.call(bot.sim.sim.telegram.set_outage, "hang", 5.0)  # requests hang, then 504
     for i, (market, outcome, price) in enumerate([("rain", "Yes", 0.53),
                                                   ("lakers-celtics", "Celtics", 0.60),

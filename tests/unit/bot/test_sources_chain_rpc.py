@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+from loopback import serving
 
 from polymarket_bot.models import Side
 from polymarket_bot.sources import ChainConfig, ChainSource, MemoryCursorStore
@@ -142,15 +143,8 @@ async def node() -> AsyncIterator[tuple[Node, str]]:
     chain = Node()
     app = web.Application()
     app.router.add_post("/", chain.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield chain, f"http://127.0.0.1:{port}/"
-    finally:
-        await runner.cleanup()
+    async with serving(app) as url:
+        yield chain, url + '/'
 
 
 OPENED: list[ChainSource] = []

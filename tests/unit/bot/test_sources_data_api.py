@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+from loopback import serving
 
 from polymarket_bot.sources import DataApiConfig, DataApiSource, MemoryCursorStore
 
@@ -59,15 +60,8 @@ async def server() -> AsyncIterator[tuple[Activity, str]]:
     activity = Activity(max_offset=4)
     app = web.Application()
     app.router.add_get("/activity", activity.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield activity, f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
+    async with serving(app) as url:
+        yield activity, url
 
 
 OPENED: list[DataApiSource] = []

@@ -109,6 +109,20 @@ class Health:
         self.fail(what)
 
 
+class HealthReporting:
+    """`last_success` and `errors` of the `Source` protocol, read from a source's `health`."""
+
+    health: Health
+
+    @property
+    def last_success(self) -> float | None:
+        return self.health.last_success
+
+    @property
+    def errors(self) -> int:
+        return self.health.errors
+
+
 @dataclass
 class PollReport:
     """What one poll did, for the log line and for tests: nothing here is needed to recover."""

@@ -30,7 +30,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from polymarket_bot.models import Side, TargetFill
 
-from .base import CursorStore, Health, PollReport, UpstreamError, checksummed, dumps
+from .base import (
+    CursorStore,
+    Health,
+    HealthReporting,
+    PollReport,
+    UpstreamError,
+    checksummed,
+    dumps,
+)
 from .http import Http
 from .jsonrpc import JsonRpc, RpcCallError
 from .records import fill_price, identity, occurrence_keys
@@ -188,7 +196,8 @@ def decode_log(raw: Any, exchanges: frozenset[str], wanted: frozenset[str]) -> D
         block_timestamp=None if timestamp is None else _quantity(timestamp, "blockTimestamp"))
 
 
-class ChainSource:
+class ChainSource(HealthReporting):
+    # last_success: the last poll that read a head still moving (a stalled chain is no success)
     name = "chain"
 
     def __init__(self, config: ChainConfig, store: CursorStore, *,
@@ -213,15 +222,6 @@ class ChainSource:
         self.reorgs = 0
 
     # --- health ------------------------------------------------------------------------------
-
-    @property
-    def last_success(self) -> float | None:
-        """Last poll that read a head that is still moving (a stalled chain is not a success)."""
-        return self.health.last_success
-
-    @property
-    def errors(self) -> int:
-        return self.health.errors
 
     @property
     def head_age(self) -> float | None:

@@ -29,7 +29,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from polymarket_bot.models import TargetFill
 
-from .base import CursorStore, Health, PollReport, UpstreamError, checksummed, dumps
+from .base import (
+    CursorStore,
+    Health,
+    HealthReporting,
+    PollReport,
+    UpstreamError,
+    checksummed,
+    dumps,
+)
 from .http import Http, get_json
 from .ratelimit import TokenBucket
 from .records import ActivityRecord, Rejected, parse_record, to_fills
@@ -76,7 +84,7 @@ def cursor_name(wallet: str) -> str:
     return f"data_api:{wallet.lower()}"
 
 
-class DataApiSource:
+class DataApiSource(HealthReporting):
     name = "data_api"
 
     def __init__(self, config: DataApiConfig, store: CursorStore, *,
@@ -95,14 +103,6 @@ class DataApiSource:
         self.health = Health()
         self.last_report: PollReport | None = None
         self.requests = 0
-
-    @property
-    def last_success(self) -> float | None:
-        return self.health.last_success
-
-    @property
-    def errors(self) -> int:
-        return self.health.errors
 
     async def aclose(self) -> None:
         await self._http.aclose()
