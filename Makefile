@@ -20,7 +20,7 @@ PYTEST := $(PY) -m pytest -q
 ALLOW_NO_TESTS ?= 1
 # Molecule scenarios that `make test` runs, in order; issues that add a
 # scenario append it here.
-TEST_SCENARIOS ?=
+TEST_SCENARIOS ?= default
 SCENARIOS := $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml))
 
 # pytest exits 5 when it collected nothing.
@@ -33,7 +33,7 @@ define run_pytest
 	exit $$rc
 endef
 
-.PHONY: help bootstrap lock lint unit integration test molecule bench contracts demo demo-down clean
+.PHONY: help bootstrap lock lint unit integration test molecule testhosts testhosts-down bench contracts demo demo-down clean
 
 help: ## show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -52,10 +52,11 @@ lock: ## re-resolve the lock files (UPGRADE=1 to move every pin)
 # Every linter runs even when an earlier one failed, so one pass shows all findings.
 lint: bootstrap ## ruff, yamllint, ansible-lint (production profile), shellcheck
 	@rc=0; \
-	echo "==> ruff"; ruff check bot/ sim/ tests/ bench/ scripts/ || rc=1; \
+	echo "==> ruff"; ruff check bot/ sim/ tests/ bench/ scripts/ molecule/ || rc=1; \
 	echo "==> yamllint"; yamllint --strict . || rc=1; \
 	echo "==> ansible-lint"; ansible-lint || rc=1; \
 	echo "==> shellcheck"; shellcheck .ci/run scripts/*.sh || rc=1; \
+	echo "==> vaults encrypted"; scripts/check-vaults.sh || rc=1; \
 	exit $$rc
 
 unit: bootstrap ## fast tests (tests/unit)
@@ -69,18 +70,28 @@ integration: bootstrap ## simulator + bot tests (tests/integration; installs chr
 # run here with empty folders treated as failures.
 test: ALLOW_NO_TESTS = 0
 test: lint unit integration ## everything CI runs: lint, unit, integration, molecule
-	@for s in $(TEST_SCENARIOS); do \
-		$(MAKE) --no-print-directory molecule SCENARIO="$$s"; \
-	done
+	@started=1; scripts/testhosts.sh is-up && started=0; rc=0; \
+	for s in $(TEST_SCENARIOS); do \
+		$(MAKE) --no-print-directory molecule SCENARIO="$$s" || { rc=1; break; }; \
+	done; \
+	if (( started )); then scripts/testhosts.sh down; fi; \
+	exit $$rc
 
-molecule: bootstrap ## SCENARIO=name: molecule test -s name
+molecule: bootstrap ## SCENARIO=name [MOLECULE_ACTION=converge|verify|...]: molecule test -s name
 	@if [[ -z "$(SCENARIO)" ]]; then \
 		echo "usage: make molecule SCENARIO=<name>; scenarios: $(or $(SCENARIOS),none yet)" >&2; exit 2; \
 	fi
 	@if [[ ! -f "molecule/$(SCENARIO)/molecule.yml" ]]; then \
 		echo "no molecule scenario '$(SCENARIO)' (molecule/$(SCENARIO)/molecule.yml); scenarios: $(or $(SCENARIOS),none yet)" >&2; exit 2; \
 	fi
-	molecule test -s "$(SCENARIO)"
+	@scripts/testhosts.sh up
+	@eval "$$(scripts/testhosts.sh env)" && molecule $(or $(MOLECULE_ACTION),test) -s "$(SCENARIO)"
+
+testhosts: ## docker engine + systemd test-host images + apt proxy (cached; seconds when warm)
+	@scripts/testhosts.sh up
+
+testhosts-down: ## stop the engine and proxy that `make testhosts` started (images stay cached)
+	@scripts/testhosts.sh down
 
 bench: bootstrap ## run every bench/*.py
 	@shopt -s nullglob; files=(bench/*.py); \

@@ -68,7 +68,8 @@ def _cpu_ticks(pid: int) -> int:
     return int(fields[11]) + int(fields[12])
 
 
-def run_checks(settings: Settings, limits: Thresholds = Thresholds()) -> list[Check]:
+def run_checks(settings: Settings, limits: Thresholds = Thresholds(),
+               audit_file: Path | None = None) -> list[Check]:
     signals = gather(settings)
     checks = [Check("service", signals.running,
                     "running" if signals.running else "bot not running (state lock free)",
@@ -87,7 +88,31 @@ def run_checks(settings: Settings, limits: Thresholds = Thresholds()) -> list[Ch
     checks.append(_disk(settings.STATE_DIR, limits.min_disk_free))
     checks += _rates(signals)
     checks += _from_health(signals)
+    if audit_file is not None:
+        checks.append(audit_check(audit_file))
     return checks
+
+
+def audit_check(path: Path) -> Check:
+    """The latest `playbooks/audit.yml` verdict for this host: drift from what provisioning
+    promised (a file mode, a firewall rule, an sshd value) alerts like any other failure."""
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        return Check("security_audit", None, f"no audit result yet ({path})")
+    except (OSError, ValueError) as exc:
+        return Check("security_audit", False, f"audit result unreadable ({path}: "
+                     f"{type(exc).__name__})", "medium")
+    result = data.get("result") if isinstance(data, dict) else None
+    if result not in ("PASSED", "FAILED"):
+        return Check("security_audit", False, f"audit result malformed ({path}: no "
+                     "result PASSED/FAILED)", "medium")
+    when = data.get("checked_at", "unknown time")
+    if result == "PASSED":
+        return Check("security_audit", True, f"PASSED at {when}")
+    failed = data.get("failed") or []
+    names = ", ".join(str(item) for item in failed) if isinstance(failed, list) else "?"
+    return Check("security_audit", False, f"FAILED at {when}: {names}")
 
 
 def _disk(state_dir: Path, min_free: float) -> Check:
@@ -179,10 +204,11 @@ EMOJI = {"critical": "🚨", "high": "⚠️", "medium": "🔶", "low": "•"}
 
 
 def monitor(settings: Settings, limits: Thresholds = Thresholds(),
-            now: float | None = None) -> tuple[list[Check], list[str]]:
+            now: float | None = None,
+            audit_file: Path | None = None) -> tuple[list[Check], list[str]]:
     """Run the checks and alert on transitions; returns the checks and the alerts sent."""
     now = time.time() if now is None else now
-    checks = run_checks(settings, limits)
+    checks = run_checks(settings, limits, audit_file)
     settings.STATE_DIR.mkdir(parents=True, exist_ok=True)
     state_path = settings.STATE_DIR / STATE_FILE
     active = load_state(state_path)

@@ -291,7 +291,7 @@ def _monitor(settings: Settings, args: argparse.Namespace) -> int:
     limits = monitor.Thresholds(max_memory_mb=args.max_memory_mb,
                                 max_cpu_percent=args.max_cpu_percent,
                                 min_disk_free=args.min_disk_free)
-    checks, sent = monitor.monitor(settings, limits)
+    checks, sent = monitor.monitor(settings, limits, audit_file=args.audit_file)
     for check in checks:
         mark = {True: "✅", False: "❌", None: "·"}[check.ok]
         say(f"{mark} {check.name}: {check.detail}")
@@ -351,3 +351,6 @@ def register(sub: Any) -> None:
     mon.add_argument("--max-memory-mb", type=float, default=monitor.MAX_MEMORY_MB)
     mon.add_argument("--max-cpu-percent", type=float, default=monitor.MAX_CPU_PERCENT)
     mon.add_argument("--min-disk-free", type=float, default=monitor.MIN_DISK_FREE)
+    mon.add_argument("--audit-file", type=Path, default=None, metavar="FILE",
+                     help="also alert when this security audit result (written by "
+                     "playbooks/audit.yml) says FAILED")
