@@ -7,6 +7,7 @@ Subcommands register themselves in `build_parser`; each sets `func` so that
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -52,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    # Whatever the caller's umask (an operator's root shell is 022), files the bot creates in
+    # its state and backup dirs stay private to their owner, like under the unit's UMask=0077.
+    os.umask(0o077)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

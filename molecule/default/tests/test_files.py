@@ -24,7 +24,7 @@ def test_active_release_is_a_relative_link_to_a_root_owned_venv(host):
     with host.sudo():
         active = host.file("/opt/polymarket-bot/active")
         assert active.is_symlink and active.linked_to.startswith("/opt/polymarket-bot/releases/")
-        assert host.file("/opt/polymarket-bot/active").readlink.startswith("releases/")
+        assert host.check_output("readlink /opt/polymarket-bot/active").startswith("releases/")
         release = host.file(active.linked_to)
         assert release.user == "root" and not release.mode & 0o022
     version = host.check_output("/opt/polymarket-bot/active/venv/bin/polymarket-bot version")

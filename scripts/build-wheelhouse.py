@@ -1,0 +1,238 @@
+#!/usr/bin/env python3
+"""Build the bot's wheelhouse for one target (Python X.Y, CPU arch) on the controller.
+
+Hosts never reach a package index: they install from this directory with
+`pip install --no-index --find-links DIR --require-hashes -r DIR/requirements.txt`.
+
+The controller's interpreter may differ from the target's, so the lock's environment markers
+are evaluated here for the target (pip would evaluate them for the controller) and pip is asked
+for wheels by explicit target tags. The index is whatever the machine's pip configuration says.
+
+Usage:
+  build-wheelhouse.py --print-version
+  build-wheelhouse.py --python 3.13 --arch x86_64 [--version LABEL] [--out DIR]
+Prints one JSON line: {"status": "built"|"cached", "dir": ..., "version": ...}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from packaging.markers import Marker
+from packaging.utils import parse_wheel_filename
+
+REPO = Path(__file__).resolve().parent.parent
+BOT = REPO / "bot"
+LOCK = BOT / "requirements.lock"
+ARCHES = ("x86_64", "aarch64")
+# Oldest glibc among the supported targets is bookworm's 2.36 (noble 2.39, trixie 2.41):
+# any manylinux wheel up to that runs everywhere.
+MAX_GLIBC_MINOR = 36
+SUMS = "SHA256SUMS"
+
+
+def git(*args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(REPO), *args], check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def package_version() -> str:
+    text = (BOT / "src" / "polymarket_bot" / "__init__.py").read_text()
+    found = re.search(r'^__version__\s*=\s*"([^"]+)"', text, re.M)
+    if not found:
+        sys.exit("no __version__ in bot/src/polymarket_bot/__init__.py")
+    return found.group(1)
+
+
+def default_version() -> str:
+    """`<__version__>+g<sha>` (plus a content hash when bot/ has uncommitted changes).
+
+    The dirty suffix hashes only what ends up in the wheelhouse (bot/), so edits elsewhere in
+    the repo neither create a new release nor reuse a stale cached build.
+    """
+    local = "g" + git("rev-parse", "--short=12", "HEAD")
+    if git("status", "--porcelain", "--untracked-files=all", "--", "bot"):
+        diff = subprocess.run(
+            ["git", "-C", str(REPO), "diff", "HEAD", "--binary", "--", "bot"],
+            check=True, capture_output=True,
+        ).stdout
+        digest = hashlib.sha256(diff)
+        untracked = git("ls-files", "--others", "--exclude-standard", "--", "bot").split()
+        for name in sorted(untracked):
+            digest.update(name.encode() + b"\0" + (REPO / name).read_bytes())
+        local += ".dirty" + digest.hexdigest()[:10]
+    local = re.sub(r"[^A-Za-z0-9.]+", ".", local)
+    return f"{package_version()}+{local}"
+
+
+def target_environment(python: str, arch: str) -> dict[str, str]:
+    return {
+        "implementation_name": "cpython",
+        "implementation_version": f"{python}.0",
+        "os_name": "posix",
+        "platform_machine": arch,
+        "platform_python_implementation": "CPython",
+        "platform_release": "",
+        "platform_system": "Linux",
+        "platform_version": "",
+        "python_full_version": f"{python}.0",
+        "python_version": python,
+        "sys_platform": "linux",
+    }
+
+
+def filtered_lock(python: str, arch: str) -> str:
+    """The lock's entries whose markers hold on the target, hashes kept, markers dropped."""
+    env = target_environment(python, arch)
+    joined = re.sub(r"\\\n", " ", LOCK.read_text())
+    kept = []
+    for line in joined.splitlines():
+        line = line.strip()
+        if not line or line.startswith(("#", "-")):
+            continue
+        requirement, _, hashes = line.partition("--hash")
+        spec, _, marker = requirement.partition(";")
+        if marker.strip() and not Marker(marker.strip()).evaluate(env):
+            continue
+        kept.append(f"{spec.strip()} --hash{hashes}" if hashes else spec.strip())
+    return "\n".join(kept) + "\n"
+
+
+def platforms(arch: str) -> list[str]:
+    tags = [f"manylinux_2_{minor}_{arch}" for minor in range(MAX_GLIBC_MINOR, 16, -1)]
+    tags += [f"manylinux2014_{arch}"]
+    if arch == "x86_64":
+        tags += ["manylinux2010_x86_64", "manylinux1_x86_64"]
+    return tags
+
+
+def pip(*args: str, env: dict[str, str] | None = None) -> None:
+    subprocess.run([sys.executable, "-m", "pip", "-q", "--disable-pip-version-check", *args],
+                   check=True, stdout=sys.stderr, env=env)
+
+
+def download(requirements: Path, dest: Path, python: str, arch: str) -> None:
+    nodot = python.replace(".", "")
+    target = ["--python-version", python, "--implementation", "cp", "--abi", f"cp{nodot}"]
+    for tag in platforms(arch):
+        target += ["--platform", tag]
+    common = ["download", "--no-deps", "--require-hashes", "-d", str(dest)]
+    try:
+        pip(*common, "--only-binary=:all:", *target, "-r", str(requirements))
+        return
+    except subprocess.CalledProcessError:
+        print("bulk download failed; retrying one package at a time", file=sys.stderr)
+    for line in requirements.read_text().splitlines():
+        one = dest.parent / "one.txt"
+        one.write_text(line + "\n")
+        try:
+            pip(*common, "--only-binary=:all:", *target, "-r", str(one))
+            continue
+        except subprocess.CalledProcessError:
+            pass
+        # No wheel for the target: only a pure-Python sdist may be built here, since a
+        # compiled one would be built for the controller, not the target.
+        sdists = dest / "sdist"
+        pip(*common, "--no-binary=:all:", "-r", str(one), "-d", str(sdists))
+        pip("wheel", "--no-deps", "-w", str(dest), *map(str, sdists.iterdir()))
+        shutil.rmtree(sdists)
+        one.unlink()
+
+
+def check_pure(dest: Path, arch: str) -> None:
+    for wheel in dest.glob("*.whl"):
+        tags = parse_wheel_filename(wheel.name)[3]
+        if not any(t.platform == "any"
+                   or (t.platform.startswith("manylinux") and t.platform.endswith(arch))
+                   for t in tags):
+            sys.exit(f"{wheel.name}: not installable on {arch} (built for the controller?)")
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def verified(out: Path) -> bool:
+    sums = out / SUMS
+    if not sums.is_file():
+        return False
+    listed = {}
+    for line in sums.read_text().splitlines():
+        digest, _, name = line.partition("  ")
+        listed[name] = digest
+    present = {p.name for p in out.iterdir() if p.name != SUMS}
+    return bool(listed) and present == set(listed) and all(
+        sha256(out / name) == digest for name, digest in listed.items()
+    )
+
+
+def build(version: str, python: str, arch: str, out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        requirements = stage / "lock-filtered.txt"
+        requirements.write_text(filtered_lock(python, arch))
+        wheels = stage / "wheels"
+        download(requirements, wheels, python, arch)
+        # Reproducible bot wheel: zip timestamps from the commit, not the clock.
+        env = dict(os.environ, SOURCE_DATE_EPOCH=git("log", "-1", "--format=%ct"))
+        with tempfile.TemporaryDirectory() as src:
+            shutil.copytree(BOT, src, dirs_exist_ok=True,
+                            ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", "build"))
+            pip("wheel", "--no-deps", "-w", str(wheels), src, env=env)
+        check_pure(wheels, arch)
+        lines = []
+        for wheel in sorted(wheels.glob("*.whl")):
+            name, ver, _, _ = parse_wheel_filename(wheel.name)
+            lines.append(f"{name}=={ver} --hash=sha256:{sha256(wheel)}")
+        (wheels / "requirements.txt").write_text("\n".join(lines) + "\n")
+        (wheels / "VERSION").write_text(version + "\n")
+        sums = [f"{sha256(p)}  {p.name}" for p in sorted(wheels.iterdir())]
+        (wheels / SUMS).write_text("\n".join(sums) + "\n")
+        if out.exists():
+            shutil.rmtree(out)
+        wheels.rename(out)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--print-version", action="store_true",
+                        help="print the default release label and exit")
+    parser.add_argument("--version", help="release label (default: from git and __version__)")
+    parser.add_argument("--python", help="target Python X.Y, e.g. 3.12")
+    parser.add_argument("--arch", choices=ARCHES, help="target CPU architecture")
+    parser.add_argument("--out", type=Path,
+                        help="output dir (default: dist/wheelhouse/<version>/cp<XY>-<arch>)")
+    args = parser.parse_args()
+    if args.print_version:
+        print(default_version())
+        return 0
+    if not args.python or not re.fullmatch(r"3\.\d+", args.python) or not args.arch:
+        parser.error("--python X.Y and --arch are required")
+    version = args.version or default_version()
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.+_-]*", version):
+        parser.error(f"unsafe version label: {version!r}")
+    out = args.out or (REPO / "dist" / "wheelhouse" / version
+                       / f"cp{args.python.replace('.', '')}-{args.arch}")
+    status = "cached"
+    if not verified(out):
+        build(version, args.python, args.arch, out)
+        status = "built"
+    print(json.dumps({"status": status, "dir": str(out.resolve()), "version": version}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
