@@ -11,7 +11,8 @@ for wheels by explicit target tags. The index is whatever the machine's pip conf
 Usage:
   build-wheelhouse.py --print-version
   build-wheelhouse.py --python 3.13 --arch x86_64 [--version LABEL] [--out DIR]
-Prints one JSON line: {"status": "built"|"cached", "dir": ..., "version": ...}.
+Prints one JSON line: {"status": "built"|"cached", "dir": ..., "archive": ..., "version": ...};
+the archive is `<dir>.tar`, the wheelhouse as one file under `wheelhouse/`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 from pathlib import Path
 
@@ -176,6 +178,31 @@ def verified(out: Path) -> bool:
     )
 
 
+def archive(out: Path) -> Path:
+    """`<out>.tar`: the wheelhouse as one file under `wheelhouse/`, so a host receives it in one
+    transfer instead of one per wheel. Uncompressed (wheels already are); fixed owners, modes
+    and times, so the same wheelhouse always gives the same bytes and re-copies are no-ops."""
+    tar = out.with_name(out.name + ".tar")
+    if tar.is_file() and tar.stat().st_mtime >= (out / SUMS).stat().st_mtime:
+        return tar
+    epoch = int((out / SUMS).stat().st_mtime)
+
+    def normalise(info: tarfile.TarInfo) -> tarfile.TarInfo:
+        info.uid = info.gid = 0
+        info.uname = info.gname = "root"
+        info.mode = 0o755 if info.isdir() else 0o644
+        info.mtime = epoch
+        return info
+
+    partial = tar.with_name(tar.name + ".partial")
+    with tarfile.open(partial, "w", format=tarfile.PAX_FORMAT) as bundle:
+        bundle.add(out, arcname="wheelhouse", recursive=False, filter=normalise)
+        for path in sorted(out.iterdir()):
+            bundle.add(path, arcname=f"wheelhouse/{path.name}", filter=normalise)
+    partial.replace(tar)
+    return tar
+
+
 def build(version: str, python: str, arch: str, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
@@ -230,7 +257,9 @@ def main() -> int:
     if not verified(out):
         build(version, args.python, args.arch, out)
         status = "built"
-    print(json.dumps({"status": status, "dir": str(out.resolve()), "version": version}))
+    tar = archive(out)
+    print(json.dumps({"status": status, "dir": str(out.resolve()), "archive": str(tar.resolve()),
+                      "version": version}))
     return 0
 
 

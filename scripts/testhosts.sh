@@ -25,7 +25,7 @@ PROXY_PORT=${TESTHOSTS_PROXY_PORT:-3142}
 # `apt update` and any further install really happen.
 PACKAGES=systemd,systemd-sysv,dbus,python3,python3-apt,python3-venv,sudo,ufw,iptables,iproute2,\
 ca-certificates,procps,openssh-server,acl,tzdata,unattended-upgrades,apt-listchanges,lynis,\
-systemd-timesyncd,cron,less
+systemd-timesyncd,cron,less,libpam-tmpdir,needrestart,debsums,apt-show-versions
 # Bump when the image recipe below changes in a way PACKAGES does not show.
 RECIPE_VERSION=3
 HOST_PACKAGES=(docker.io debootstrap zstd tinyproxy)
