@@ -12,4 +12,4 @@ def test_lynis_hardening_index(host, name):
     assert match, result.stdout[-2000:]
     index = int(match.group(1))
     figure("Lynis hardening index (≥ 75)", name, str(index))
-    assert index >= 60  # regression floor; the figure table shows the measured value
+    assert index >= 75
