@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 rc=0
 while IFS= read -r -d '' file; do
-	head -c 14 "$file" | grep -q '^\$ANSIBLE_VAULT' && continue
+	first=$(head -n 1 "$file")
+	[[ $first == "\$ANSIBLE_VAULT"* ]] && continue
 	plain=$(grep -nE '^[A-Za-z_][A-Za-z0-9_]*:' "$file" | grep -v ': !vault |' || true)
 	if [[ -n $plain ]]; then
 		echo "error: $file holds unencrypted values (encrypt with ansible-vault):" >&2
