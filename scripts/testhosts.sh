@@ -28,7 +28,6 @@ ca-certificates,procps,openssh-server,acl,tzdata,unattended-upgrades,apt-listcha
 systemd-timesyncd,cron,less,libpam-tmpdir,needrestart,debsums,apt-show-versions
 # Bump when the image recipe below changes in a way PACKAGES does not show.
 RECIPE_VERSION=3
-HOST_PACKAGES=(docker.io debootstrap zstd tinyproxy)
 
 say() { printf '==> %s\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -78,8 +77,6 @@ install_host_packages() {
 	say "installing ${missing[*]} (Debian packages)"
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null ||
 		{ apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null; }
-	# The package may start its own tinyproxy on the default port; ours uses its own config.
-	: "${HOST_PACKAGES[*]}"
 }
 
 engine_up() { docker info >/dev/null 2>&1; }

@@ -18,6 +18,6 @@ def test_admin_user_logs_in_by_key_only(host):
     user = host.user("deploy")
     assert user.exists and "polymarket-admins" in user.groups
     with host.sudo():
-        keys = host.file("/home/deploy/.ssh/authorized_keys")
+        keys = host.file(f"{user.home}/.ssh/authorized_keys")
         assert keys.exists and keys.user == "deploy" and keys.mode == 0o600
         assert "sandbox-admin-FAKE" in keys.content_string

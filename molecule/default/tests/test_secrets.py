@@ -23,9 +23,9 @@ def test_key_not_in_any_process_list(host, key_forms):
 
 def test_key_not_in_any_world_readable_file(host, secrets):
     # The key goes to the host as a root-only pattern file, never on a command line.
-    pattern = "/root/.secret-scan"
     key = secrets["vault_bot_private_key"]
     with host.sudo():
+        pattern = host.check_output("mktemp")  # mode 0600, owned by root
         host.ansible("ansible.builtin.copy", f"dest={pattern} mode=0600 content={key[2:]}",
                      check=False)
         try:
