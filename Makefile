@@ -20,7 +20,7 @@ PYTEST := $(PY) -m pytest -q
 ALLOW_NO_TESTS ?= 1
 # Molecule scenarios that `make test` runs, in order; issues that add a
 # scenario append it here.
-TEST_SCENARIOS ?= default
+TEST_SCENARIOS ?= default lifecycle
 SCENARIOS := $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml))
 
 # pytest exits 5 when it collected nothing.
@@ -55,7 +55,7 @@ lint: bootstrap ## ruff, yamllint, ansible-lint (production profile), shellcheck
 	echo "==> ruff"; ruff check bot/ sim/ tests/ bench/ scripts/ molecule/ || rc=1; \
 	echo "==> yamllint"; yamllint --strict . || rc=1; \
 	echo "==> ansible-lint"; ansible-lint || rc=1; \
-	echo "==> shellcheck"; shellcheck .ci/run scripts/*.sh || rc=1; \
+	echo "==> shellcheck"; shellcheck .ci/run scripts/*.sh roles/bot_app/files/polymarket-release || rc=1; \
 	echo "==> vaults encrypted"; scripts/check-vaults.sh || rc=1; \
 	exit $$rc
 
@@ -86,6 +86,10 @@ molecule: bootstrap ## SCENARIO=name [MOLECULE_ACTION=converge|verify|...]: mole
 	fi
 	@scripts/testhosts.sh up
 	@eval "$$(scripts/testhosts.sh env)" && molecule $(or $(MOLECULE_ACTION),test) -s "$(SCENARIO)"
+
+# One target per scenario, so one runs alone: make molecule-default, make molecule-lifecycle.
+molecule-%:
+	@$(MAKE) --no-print-directory molecule SCENARIO=$*
 
 testhosts: ## docker engine + systemd test-host images + apt proxy (cached; seconds when warm)
 	@scripts/testhosts.sh up

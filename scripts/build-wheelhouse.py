@@ -8,9 +8,18 @@ The controller's interpreter may differ from the target's, so the lock's environ
 are evaluated here for the target (pip would evaluate them for the controller) and pip is asked
 for wheels by explicit target tags. The index is whatever the machine's pip configuration says.
 
+A release label names exactly one source: `<__version__>+g<commit>` from `git describe`, built
+from that commit's files (`--ref`, default HEAD), never from uncommitted edits unless asked with
+`--allow-dirty` (then the label carries a `.dirty<hash>` of the edits). The label is stamped into
+the package (`polymarket_bot/_release.py`), so `polymarket-bot version` on a host names it.
+
 Usage:
-  build-wheelhouse.py --print-version
-  build-wheelhouse.py --python 3.13 --arch x86_64 [--version LABEL] [--out DIR]
+  build-wheelhouse.py --print-version [--ref REF | --allow-dirty]
+  build-wheelhouse.py --resolve WHAT [--allow-dirty]   # WHAT: a built label, a git ref or ""
+  build-wheelhouse.py --python 3.13 --arch x86_64 [--ref REF | --allow-dirty]
+                      [--version LABEL] [--out DIR]
+`--version LABEL` selects an already built label (from `dist/wheelhouse/LABEL/`); it is refused
+when the wheelhouse is missing and LABEL is not what the source would be labelled.
 Prints one JSON line: {"status": "built"|"cached", "dir": ..., "archive": ..., "version": ...};
 the archive is `<dir>.tar`, the wheelhouse as one file under `wheelhouse/`.
 """
@@ -48,33 +57,50 @@ def git(*args: str) -> str:
     ).stdout.strip()
 
 
-def package_version() -> str:
-    text = (BOT / "src" / "polymarket_bot" / "__init__.py").read_text()
+def package_version(ref: str | None = None) -> str:
+    init = "bot/src/polymarket_bot/__init__.py"
+    text = git("show", f"{ref}:{init}") if ref else (REPO / init).read_text()
     found = re.search(r'^__version__\s*=\s*"([^"]+)"', text, re.M)
     if not found:
         sys.exit("no __version__ in bot/src/polymarket_bot/__init__.py")
     return found.group(1)
 
 
-def default_version() -> str:
-    """`<__version__>+g<sha>` (plus a content hash when bot/ has uncommitted changes).
+class DirtyTree(SystemExit):
+    pass
 
-    The dirty suffix hashes only what ends up in the wheelhouse (bot/), so edits elsewhere in
-    the repo neither create a new release nor reuse a stale cached build.
+
+def dirty() -> str:
+    return git("status", "--porcelain", "--untracked-files=all", "--", "bot")
+
+
+def release_label(ref: str | None, allow_dirty: bool) -> str:
+    """`<__version__>+<git describe of REF>` (tags `v*`; `g<sha>` when there is none).
+
+    REF None means the working tree at HEAD: refused when bot/ has uncommitted changes unless
+    allow_dirty; then a hash of those changes is appended. Only bot/ counts, so edits elsewhere
+    in the repo neither create a new release nor reuse a stale cached build.
     """
-    local = "g" + git("rev-parse", "--short=12", "HEAD")
-    if git("status", "--porcelain", "--untracked-files=all", "--", "bot"):
-        diff = subprocess.run(
-            ["git", "-C", str(REPO), "diff", "HEAD", "--binary", "--", "bot"],
-            check=True, capture_output=True,
-        ).stdout
-        digest = hashlib.sha256(diff)
-        untracked = git("ls-files", "--others", "--exclude-standard", "--", "bot").split()
-        for name in sorted(untracked):
-            digest.update(name.encode() + b"\0" + (REPO / name).read_bytes())
-        local += ".dirty" + digest.hexdigest()[:10]
+    commit = git("rev-parse", "--verify", "--quiet", f"{ref or 'HEAD'}^{{commit}}")
+    described = git("describe", "--always", "--abbrev=12", "--match", "v[0-9]*", commit)
+    local = described if "-g" in described or described.startswith("v") else "g" + described
+    if ref is None and (changes := dirty()):
+        if not allow_dirty:
+            raise DirtyTree("refusing to build from a dirty tree: commit or stash these "
+                            "changes under bot/ first (--allow-dirty makes a throwaway "
+                            "build):\n" + changes)
+        local += ".dirty" + dirty_digest()
     local = re.sub(r"[^A-Za-z0-9.]+", ".", local)
-    return f"{package_version()}+{local}"
+    return f"{package_version(ref)}+{local}"
+
+
+def dirty_digest() -> str:
+    diff = subprocess.run(["git", "-C", str(REPO), "diff", "HEAD", "--binary", "--", "bot"],
+                          check=True, capture_output=True).stdout
+    digest = hashlib.sha256(diff)
+    for name in sorted(git("ls-files", "--others", "--exclude-standard", "--", "bot").split()):
+        digest.update(name.encode() + b"\0" + (REPO / name).read_bytes())
+    return digest.hexdigest()[:10]
 
 
 def target_environment(python: str, arch: str) -> dict[str, str]:
@@ -93,10 +119,10 @@ def target_environment(python: str, arch: str) -> dict[str, str]:
     }
 
 
-def filtered_lock(python: str, arch: str) -> str:
+def filtered_lock(lock: str, python: str, arch: str) -> str:
     """The lock's entries whose markers hold on the target, hashes kept, markers dropped."""
     env = target_environment(python, arch)
-    joined = re.sub(r"\\\n", " ", LOCK.read_text())
+    joined = re.sub(r"\\\n", " ", lock)
     kept = []
     for line in joined.splitlines():
         line = line.strip()
@@ -203,20 +229,39 @@ def archive(out: Path) -> Path:
     return tar
 
 
-def build(version: str, python: str, arch: str, out: Path) -> None:
+def source_tree(ref: str | None, dest: Path) -> None:
+    """bot/ as committed at REF, or as it is in the working tree."""
+    if ref is None:
+        shutil.copytree(BOT, dest, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", "build"))
+        return
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", "--format=tar", ref, "bot"],
+                             check=True, capture_output=True).stdout
+    with tempfile.TemporaryFile() as tar_file:
+        tar_file.write(archive)
+        tar_file.seek(0)
+        with tarfile.open(fileobj=tar_file) as bundle:
+            bundle.extractall(dest.parent / ".ref", filter="data")
+    shutil.copytree(dest.parent / ".ref" / "bot", dest, dirs_exist_ok=True)
+    shutil.rmtree(dest.parent / ".ref")
+
+
+def build(version: str, ref: str | None, python: str, arch: str, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
+        src = stage / "bot"
+        source_tree(ref, src)
+        # The label travels inside the package: `polymarket-bot version` names the release.
+        (src / "src" / "polymarket_bot" / "_release.py").write_text(f'RELEASE = "{version}"\n')
         requirements = stage / "lock-filtered.txt"
-        requirements.write_text(filtered_lock(python, arch))
+        requirements.write_text(filtered_lock((src / LOCK.name).read_text(), python, arch))
         wheels = stage / "wheels"
         download(requirements, wheels, python, arch)
         # Reproducible bot wheel: zip timestamps from the commit, not the clock.
-        env = dict(os.environ, SOURCE_DATE_EPOCH=git("log", "-1", "--format=%ct"))
-        with tempfile.TemporaryDirectory() as src:
-            shutil.copytree(BOT, src, dirs_exist_ok=True,
-                            ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", "build"))
-            pip("wheel", "--no-deps", "-w", str(wheels), src, env=env)
+        epoch = git("log", "-1", "--format=%ct", ref or "HEAD")
+        pip("wheel", "--no-deps", "-w", str(wheels), str(src),
+            env=dict(os.environ, SOURCE_DATE_EPOCH=epoch))
         check_pure(wheels, arch)
         lines = []
         for wheel in sorted(wheels.glob("*.whl")):
@@ -233,29 +278,65 @@ def build(version: str, python: str, arch: str, out: Path) -> None:
         shutil.rmtree(stage, ignore_errors=True)
 
 
+def resolve(what: str, allow_dirty: bool) -> int:
+    """What a deploy's `version=` means: a label built before, else a git ref, else HEAD."""
+    if what and re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.+_-]*", what) \
+            and (REPO / "dist" / "wheelhouse" / what).is_dir():
+        print(json.dumps({"version": what, "ref": None}))
+        return 0
+    try:
+        label = release_label(what or None, allow_dirty)
+    except subprocess.CalledProcessError:
+        sys.exit(f"version {what!r} is neither a release built on this controller "
+                 "(dist/wheelhouse/) nor a git ref in this repository")
+    commit = git("rev-parse", f"{what}^{{commit}}") if what else None
+    print(json.dumps({"version": label, "ref": commit}))
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--print-version", action="store_true",
-                        help="print the default release label and exit")
-    parser.add_argument("--version", help="release label (default: from git and __version__)")
+                        help="print the release label of the source and exit")
+    parser.add_argument("--ref", help="build bot/ as committed at this git ref (default: the "
+                        "working tree, which must be clean)")
+    parser.add_argument("--allow-dirty", action="store_true",
+                        help="build the working tree even with uncommitted changes under bot/")
+    parser.add_argument("--version", help="an already built release label to select")
+    parser.add_argument("--resolve", metavar="WHAT", help='print {"version", "ref"} as JSON for '
+                        "a built label, a git ref, or \"\" (the working tree)")
     parser.add_argument("--python", help="target Python X.Y, e.g. 3.12")
     parser.add_argument("--arch", choices=ARCHES, help="target CPU architecture")
     parser.add_argument("--out", type=Path,
                         help="output dir (default: dist/wheelhouse/<version>/cp<XY>-<arch>)")
     args = parser.parse_args()
+    if args.resolve is not None:
+        return resolve(args.resolve, args.allow_dirty)
+    try:
+        label = release_label(args.ref, args.allow_dirty)
+    except subprocess.CalledProcessError:
+        parser.error(f"--ref {args.ref}: not a commit in this repository")
+    except DirtyTree as exc:
+        if not args.version:
+            raise
+        label = str(exc)  # only a cached --version can be used from a dirty tree
     if args.print_version:
-        print(default_version())
+        print(label)
         return 0
     if not args.python or not re.fullmatch(r"3\.\d+", args.python) or not args.arch:
         parser.error("--python X.Y and --arch are required")
-    version = args.version or default_version()
+    version = args.version or label
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.+_-]*", version):
         parser.error(f"unsafe version label: {version!r}")
     out = args.out or (REPO / "dist" / "wheelhouse" / version
                        / f"cp{args.python.replace('.', '')}-{args.arch}")
     status = "cached"
     if not verified(out):
-        build(version, args.python, args.arch, out)
+        if version != label:
+            sys.exit(f"release {version} is not built for cp{args.python}-{args.arch} on this "
+                     f"controller ({out}), and the source here is {label.splitlines()[0]}: build "
+                     f"it from its commit (--ref) or deploy the current tree")
+        build(version, args.ref, args.python, args.arch, out)
         status = "built"
     tar = archive(out)
     print(json.dumps({"status": status, "dir": str(out.resolve()), "archive": str(tar.resolve()),

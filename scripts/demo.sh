@@ -1,46 +1,120 @@
 #!/usr/bin/env bash
-# `make demo`: the simulator demo — a local Polymarket with active target traders, watched and
-# copied with the real client libraries. `make demo-down` (this script with `down`) stops it.
+# `make demo`: the whole product on this machine. A systemd test host (the harness), the
+# simulator with active target traders, provision + deploy with the sandbox inventory (paper
+# mode), a minute of copying, a second release deployed and rolled back, then what an operator
+# looks at. `make demo-down` (this script with `down`) removes the host and the simulator.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-STATE="${ROOT}/build/demo"
-PY="${ROOT}/.venv/bin/python"
-SECONDS_TO_WATCH="${DEMO_SECONDS:-45}"
+PY="$ROOT/.venv/bin/python"
+HOST=polymarket-sandbox
+SIM=sandbox
+PORT=${POLYMARKET_SIM_PORT:-19100}
+DASHBOARD_PORT=8766
+WATCH=${DEMO_SECONDS:-60}
+STEPS=8
+started=$SECONDS
 
-say() { printf '==> %s\n' "$*"; }
+say() { printf '\n==> [%s/%s %3ss] %s\n' "$1" "$STEPS" "$((SECONDS - started))" "$2"; }
 
 down() {
-    if [[ -f "${STATE}/sim.pid" ]] && kill -0 "$(cat "${STATE}/sim.pid")" 2>/dev/null; then
-        kill "$(cat "${STATE}/sim.pid")"
-        say "simulator stopped"
-    fi
-    rm -f "${STATE}/sim.pid"
+	"$ROOT/scripts/sim-service.sh" stop "$SIM"
+	if "$ROOT/scripts/testhosts.sh" is-up; then
+		"$ROOT/scripts/testhosts.sh" rm "$HOST" 2>/dev/null || true
+	fi
+	echo "demo removed (the harness stays up for the next run; make testhosts-down stops it)"
 }
 
-if [[ "${1:-up}" == down ]]; then
-    down
-    exit 0
+if [[ ${1:-up} == down ]]; then
+	down
+	exit 0
 fi
 
-"${ROOT}/scripts/bootstrap.sh"
-down
-mkdir -p "${STATE}"
-say "[1/3] starting the simulator with the demo scenario (3 target traders, 4 markets)"
-"${PY}" -m polymarket_sim serve --scenario demo --block-time 0.5 \
-    >"${STATE}/urls.json" 2>"${STATE}/sim.log" &
-echo $! >"${STATE}/sim.pid"
-for _ in $(seq 100); do
-    [[ -s "${STATE}/urls.json" ]] && break
-    sleep 0.1
+cd "$ROOT"
+"$ROOT/scripts/bootstrap.sh"
+export PATH="$ROOT/.venv/bin:$PATH" ANSIBLE_CONFIG="$ROOT/ansible.cfg" ANSIBLE_NOCOLOR=1 \
+	ANSIBLE_VAULT_PASSWORD_FILE="$ROOT/inventories/sandbox/vault-password" \
+	POLYMARKET_SIM_PORT="$PORT" ANSIBLE_DISPLAY_SKIPPED_HOSTS=false
+play() { ansible-playbook -i inventories/sandbox "$@"; }
+on_host() { docker exec "$HOST" "$@"; }
+as_bot() {
+	on_host systemd-run --quiet --wait --pipe --collect --uid=polymarket-bot --gid=polymarket-bot \
+		-p EnvironmentFile=/etc/polymarket-bot/bot.env /opt/polymarket-bot/active/venv/bin/polymarket-bot "$@"
+}
+
+say 1 "test-host harness (docker engine, systemd images, apt proxy; cached after the first run)"
+"$ROOT/scripts/testhosts.sh" up
+eval "$("$ROOT/scripts/testhosts.sh" env)"
+export DOCKER_HOST TESTHOSTS_BRIDGE_IP
+
+say 2 "simulator with the demo scenario (3 target traders, 4 markets) on $TESTHOSTS_BRIDGE_IP:$PORT"
+"$ROOT/scripts/sim-service.sh" start "$SIM" "$PORT" demo >/dev/null
+admin="http://$TESTHOSTS_BRIDGE_IP:$((PORT + 5))"
+
+# Warm: a sandbox host left by the last demo that already runs this tree is reused as it is.
+current=$("$PY" scripts/build-wheelhouse.py --print-version)
+if [[ $(docker exec "$HOST" /usr/local/sbin/polymarket-release active 2>/dev/null) == "$current" ]]; then
+	say 3 "sandbox host $HOST is up and runs $current: reused (make demo-down for a fresh one)"
+	say 4 "provision: already done on this host"
+	say 5 "deploy: $current already active"
+else
+	say 3 "sandbox host $HOST (Debian trixie, systemd as PID 1)"
+	"$ROOT/scripts/testhosts.sh" start "$HOST" trixie
+
+	say 4 "provision: hardening, users, the bot and its units (playbooks/provision.yml)"
+	play playbooks/provision.yml -e '{"firewall_extra_rules": [{"port": "'"$DASHBOARD_PORT"'", "from": "'"${TESTHOSTS_BRIDGE_IP%.*}"'.0/16", "comment": "demo dashboard"}]}'
+
+	say 5 "deploy the current tree (playbooks/deploy.yml; the provisioned release, so nothing moves)"
+	play playbooks/deploy.yml
+fi
+v1=$(on_host /usr/local/sbin/polymarket-release active)
+
+say 6 "the bot copies the target traders in paper mode for ${WATCH}s"
+for ((t = 0; t < WATCH; t += 15)); do
+	sleep 15
+	as_bot diagnose --json --hours 1 | "$PY" -c '
+import json, sys
+d = json.load(sys.stdin)
+print("    %s decisions so far; orders %s; skips %s" % (
+    d.get("decisions", 0), d.get("order_results", {}), d.get("skips_by_reason", {})))'
 done
-[[ -s "${STATE}/urls.json" ]] || { cat "${STATE}/sim.log" >&2; echo "simulator did not start" >&2; exit 1; }
-say "services: $(cat "${STATE}/urls.json")"
 
-say "[2/3] watching the targets and copying their buys for ${SECONDS_TO_WATCH}s"
-NO_PROXY=127.0.0.1,localhost "${PY}" "${ROOT}/scripts/sim_demo.py" "$(cat "${STATE}/urls.json")" \
-    "${SECONDS_TO_WATCH}"
+say 7 "a second release: build it, deploy it (blue-green switch), roll it back"
+target=$(on_host python3 -c 'import platform, sys; print("%d.%d %s" % (*sys.version_info[:2], platform.machine()))')
+v2=$("$PY" scripts/test-release.py --bump 0.1.1 --python "${target% *}" --arch "${target#* }")
+play playbooks/deploy.yml -e "version=$v2"
+play playbooks/rollback.yml
 
-say "[3/3] the simulator keeps running for you to explore (admin: $("${PY}" -c \
-    'import json,sys; print(json.load(open(sys.argv[1]))["admin"])' "${STATE}/urls.json")); \
-'make demo-down' stops it"
+say 8 "what an operator looks at"
+on_host systemd-run --quiet --collect --unit=polymarket-dashboard --uid=polymarket-bot --gid=polymarket-bot \
+	-p EnvironmentFile=/etc/polymarket-bot/bot.env /opt/polymarket-bot/active/venv/bin/polymarket-bot \
+	dashboard --host 0.0.0.0 --port "$DASHBOARD_PORT" 2>/dev/null || true
+host_ip=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$HOST")
+sleep 2
+summary=$(on_host python3 -c "import urllib.request as u; print(u.urlopen('http://127.0.0.1:$DASHBOARD_PORT/api/summary', timeout=10).read().decode())")
+diagnose=$(as_bot diagnose --json --hours 1)
+alerts=$(curl -fsS --noproxy '*' "$admin/telegram/messages")
+history=$(on_host /usr/local/sbin/polymarket-release history 10)
+SUMMARY=$summary DIAGNOSE=$diagnose ALERTS=$alerts HISTORY=$history V1=$v1 V2=$v2 \
+	URL="http://$host_ip:$DASHBOARD_PORT/" ELAPSED=$((SECONDS - started)) "$PY" - <<'PY'
+import json, os
+s = json.loads(os.environ["SUMMARY"])["totals"]
+d = json.loads(os.environ["DIAGNOSE"])
+print(f"copies made        {s['copies']} (orders ok {s['orders_ok']}, failed {s['orders_failed']}, "
+      f"pending {s['orders_pending']}), open positions {s['open_positions']}")
+skips = {k: v for k, v in d.get("skips_by_reason", {}).items() if k != "copied"}
+print("skips by reason    " + (", ".join(f"{k}: {v}" for k, v in sorted(skips.items())) or "none"))
+print(f"P&L (paper)        today {s['daily_pnl']} pUSD, realized {s['realized_pnl']}, "
+      f"unrealized {s['unrealized_pnl']}")
+alerts = json.loads(os.environ["ALERTS"])
+print(f"alerts received    {len(alerts)} (the simulator's Telegram):")
+for a in alerts[-8:]:
+    print("    " + " ".join(a.get("text", "").split())[:110])
+print("deploy history     (newest last):")
+for line in os.environ["HISTORY"].splitlines():
+    e = json.loads(line)
+    print(f"    {e['time']}  {e['action']:<15} {e['from'] or '-'} -> {e['to']}  {e['result']}  by {e['who']}")
+print(f"releases           v1 {os.environ['V1']} (active again), v2 {os.environ['V2']}")
+print(f"dashboard          {os.environ['URL']}")
+print(f"demo took {os.environ['ELAPSED']} s; `make demo-down` removes the host and the simulator")
+PY

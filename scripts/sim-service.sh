@@ -14,7 +14,9 @@ dir="$ROOT/build/sim-$name"
 stop() {
 	if [[ -f $dir/pid ]] && kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
 		kill "$(cat "$dir/pid")"
-		for _ in $(seq 50); do kill -0 "$(cat "$dir/pid")" 2>/dev/null || break; sleep 0.1; done
+		for _ in $(seq 150); do kill -0 "$(cat "$dir/pid")" 2>/dev/null || break; sleep 0.1; done
+		# a simulator that ignores SIGTERM for 15 s would keep its ports from the next one
+		kill -9 "$(cat "$dir/pid")" 2>/dev/null || true
 	fi
 	rm -f "$dir/pid"
 }

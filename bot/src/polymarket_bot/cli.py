@@ -11,13 +11,14 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from polymarket_bot import __version__, journal
+from polymarket_bot import RELEASE, journal
 from polymarket_bot.config import check as check_config
 from polymarket_bot.ops import alert_cli, dashboard, operator_cli
 
 
 def _cmd_version(_args: argparse.Namespace) -> int:
-    print(__version__)
+    # the full release label: playbooks compare it with the release directory's name
+    print(RELEASE)
     return 0
 
 
@@ -32,10 +33,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="polymarket-bot", description="Polymarket copy-trading bot."
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {RELEASE}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    version = sub.add_parser("version", help="print the bot version")
+    version = sub.add_parser("version", help="print the release label (version+build)")
     version.set_defaults(func=_cmd_version)
     check_config.register(sub)
     run = sub.add_parser("run", help="watch the target wallets and copy their trades")

@@ -17,7 +17,7 @@ import time
 from contextlib import AsyncExitStack, contextmanager
 from pathlib import Path
 
-from . import __version__, logs
+from . import RELEASE, __version__, logs
 from .config import (
     ALL_VALIDATED,
     MAINNET_WARNING,
@@ -79,7 +79,8 @@ def state_lock(state_dir: Path):
                              "traded; stop that process first") from None
     handle.seek(0)
     handle.truncate()
-    handle.write(f"pid={os.getpid()} version={__version__}\n")
+    # operators and playbooks read the holder from here (ops.data.lock_holder)
+    handle.write(f"pid={os.getpid()} version={__version__} release={RELEASE}\n")
     handle.flush()
     try:
         yield

@@ -1,36 +1,17 @@
-"""Shared fixtures for the default scenario's testinfra checks.
-
-The sandbox secrets are read from the sandbox vault (never copied into a test), and figures such
-as the Lynis hardening index are printed as a table at the end of the run.
-"""
+"""Shared fixtures for the default scenario's testinfra checks (helpers in molecule/shared)."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-PROJECT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).parents[3]))
-SANDBOX = PROJECT / "inventories" / "sandbox"
-BOT = "/opt/polymarket-bot/active/venv/bin/polymarket-bot"
-FIGURES: list[tuple[str, str, str]] = []
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "shared"))
 
+from testlib import figure, health, playbook, sandbox_secrets, terminal_summary
 
-def sandbox_secrets() -> dict[str, str]:
-    from ansible.parsing.dataloader import DataLoader
-    from ansible.parsing.vault import VaultSecret, VaultSecretsContext
-
-    password = (SANDBOX / "vault-password").read_bytes().strip()
-    secrets = [("default", VaultSecret(password))]
-    if VaultSecretsContext.current(optional=True) is None:
-        VaultSecretsContext.initialize(VaultSecretsContext(secrets))
-    loader = DataLoader()
-    loader.set_vault_secrets(secrets)
-    data = loader.load_from_file(str(SANDBOX / "group_vars" / "all" / "vault.yml"))
-    return {name: str(value) for name, value in data.items()}
+__all__ = ["figure", "health", "playbook"]
 
 
 @pytest.fixture(scope="session")
@@ -43,28 +24,5 @@ def name(host) -> str:
     return host.backend.host
 
 
-def playbook(*args: str) -> subprocess.CompletedProcess[str]:
-    """Run a project playbook against the scenario's inventory, as an operator would."""
-    command = ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], *args]
-    return subprocess.run(command, cwd=PROJECT, capture_output=True, text=True, check=False,
-                          env={**os.environ, "ANSIBLE_CONFIG": str(PROJECT / "ansible.cfg"),
-                               "ANSIBLE_NOCOLOR": "1"})
-
-
-def health(host) -> dict:
-    out = host.check_output(
-        "python3 -c 'import urllib.request as u; "
-        "print(u.urlopen(\"http://127.0.0.1:8765/health\", timeout=5).read().decode())'")
-    return json.loads(out)
-
-
-def figure(what: str, where: str, value: str) -> None:
-    FIGURES.append((what, where, value))
-
-
 def pytest_terminal_summary(terminalreporter) -> None:
-    if not FIGURES:
-        return
-    terminalreporter.section("figures")
-    for what, where, value in sorted(FIGURES):
-        terminalreporter.write_line(f"{what:<28} {where:<28} {value}")
+    terminal_summary(terminalreporter)

@@ -67,6 +67,38 @@ def test_backup_online_corrupt_verify_restore_identical(bot: BotRun, tmp_path: P
         assert len(after[table]) == count, table
 
 
+def test_backup_verify_keep_while_the_bot_trades(bot: BotRun, tmp_path: Path) -> None:
+    state = Path(bot.env["STATE_DIR"])
+    to = tmp_path / "backups"
+    bot.start()
+    bot.trade(target(0), "rain", "Yes", "BUY", 100, 0.53)
+    bot.wait_until(lambda: len(bot.our_matches()) >= 1, what="a copy")
+    # two older backups (real files, renamed to older stamps) and a quarantined one
+    old = []
+    for stamp in ("20240101T000000Z", "20240601T000000Z"):
+        made, _ = data.backup(state / "bot.db", to)
+        named = to / f"polymarket-bot-{stamp}.db"
+        data.manifest_path(made).rename(data.manifest_path(named))
+        old.append(made.rename(named))
+    (to / "failed").mkdir()
+    quarantined = to / "failed" / "polymarket-bot-20230101T000000Z.db"
+    quarantined.write_text("kept for inspection")
+
+    run = cli(bot, "backup", "--to", str(to), "--verify", "--keep", "2", "--json")
+
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout)
+    new = Path(report["path"])
+    assert report["verified"] is True
+    assert report["rows"] == sum(report["row_counts"].values()) > 0
+    assert report["pruned"] == [str(data.manifest_path(old[0])), str(old[0])]
+    assert sorted(to.glob("polymarket-bot-*.db")) == [old[1], new]
+    assert data.manifest_path(new).is_file() and data.manifest_path(old[1]).is_file()
+    assert quarantined.read_text() == "kept for inspection"
+    assert not list(to.glob(".verify-*"))
+    assert data.lock_pid(state) == bot.proc.pid  # the trader kept its lock throughout
+
+
 def test_pause_and_kill_switch_act_on_a_running_bot(bot: BotRun) -> None:
     bot.start()
     assert cli(bot, "pause").returncode == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import time
 from collections.abc import AsyncIterator
@@ -15,6 +16,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sources_helpers import WHALE, chain_source, clear_faults, fault, inject, load_markets
 
+from polymarket_bot import RELEASE, __version__
 from polymarket_bot.engine import Detector, Engine
 from polymarket_bot.execution.books import PublicBooks
 from polymarket_bot.execution.paper import PaperExchange
@@ -112,6 +114,9 @@ async def test_ready_after_the_first_cycle_then_health_fails_with_the_rpc_and_re
     assert components["detection"]["ready"] is True
     assert components["rpc"]["block_number"] > 0
     assert document["paused"] is False and document["kill_switch"] is False
+    # what a deploy's health gate tells the new process from the old by
+    assert (document["version"], document["release"], document["pid"]) == (
+        __version__, RELEASE, os.getpid())
 
     fault(sim, service="rpc", kind="status", status=503)
     document = await wait_health(running.server, "failing")

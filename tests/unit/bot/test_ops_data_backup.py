@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -12,8 +13,10 @@ import pytest
 from config_helpers import env, write_env
 from state_helpers import detection, result
 
+from polymarket_bot import RELEASE, __version__
 from polymarket_bot.cli import main
 from polymarket_bot.ops import data
+from polymarket_bot.runner import state_lock
 from polymarket_bot.state import Store
 from polymarket_bot.state.store import DB_FILE
 
@@ -144,6 +147,25 @@ def test_restore_refuses_while_another_process_holds_the_lock(setup, tmp_path) -
         holder.wait()
     assert not data.bot_running(state)
     assert _restore(env_file, backup) == data.RESTORE_OK
+
+
+def test_the_lock_names_the_trader_pid_version_and_release(tmp_path) -> None:
+    state = tmp_path / "state"
+    assert data.lock_holder(state) is None
+    # flock conflicts between open files even in one process: this reads it as another would
+    with state_lock(state):
+        assert (state / data.LOCK_FILE).read_text() == (
+            f"pid={os.getpid()} version={__version__} release={RELEASE}\n")
+        assert data.lock_holder(state) == {"pid": str(os.getpid()), "version": __version__,
+                                           "release": RELEASE}
+        assert data.lock_pid(state) == os.getpid()
+    assert data.lock_holder(state) is None and data.lock_pid(state) is None
+
+
+def test_version_prints_the_release_label(capsys) -> None:
+    assert main(["version"]) == 0
+    assert capsys.readouterr().out == f"{RELEASE}\n"
+    assert RELEASE.startswith(f"{__version__}+")
 
 
 def test_pause_resume_and_kill_switch(setup, capsys) -> None:

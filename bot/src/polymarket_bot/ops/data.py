@@ -2,6 +2,8 @@
 
 A backup is taken with SQLite's online backup API, so it is a consistent snapshot even while the
 bot writes; the manifest next to it carries the sha256 a restore checks before touching anything.
+`backup --verify` proves a backup restorable by restoring it into a scratch dir, and `--keep`
+prunes old backups by the timestamp in their names.
 """
 
 from __future__ import annotations
@@ -10,8 +12,10 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import sqlite3
+import tempfile
 from collections.abc import Iterator
 from contextlib import closing, contextmanager, suppress
 from datetime import UTC, datetime
@@ -24,6 +28,9 @@ from polymarket_bot.state import integrity
 from polymarket_bot.state.store import DB_FILE
 
 LOCK_FILE = "bot.lock"  # runner.LOCK_FILE (not imported: runner pulls in the whole pipeline)
+FAILED_DIR = "failed"  # backups that failed verification: kept for inspection, never pruned
+# stamp() is fixed-width, so the name's order is the snapshot's time order
+BACKUP_NAME = re.compile(r"polymarket-bot-\d{8}T\d{6}Z\.db")
 
 # restore's exit codes: each failure its own, so a playbook can tell them apart
 RESTORE_OK = 0
@@ -95,8 +102,7 @@ def backup(db_path: Path, to_dir: Path) -> tuple[Path, Manifest]:
         src.backup(dst)
         # a self-contained file: no WAL to carry around next to it
         dst.execute("PRAGMA journal_mode=DELETE")
-        counts = {name: dst.execute(f'SELECT COUNT(*) FROM "{name}"').fetchone()[0]
-                  for name in tables(dst)}
+        counts = _row_counts(dst)
         version = _schema_version(dst)
     _fsync(partial)
     os.replace(partial, target)
@@ -151,15 +157,24 @@ def bot_running(state_dir: Path) -> bool:
         return False
 
 
-def lock_pid(state_dir: Path) -> int | None:
-    """The running trader's pid, from the `pid=NNN` its lock file records."""
+def lock_holder(state_dir: Path) -> dict[str, str] | None:
+    """The lock holder's `key=value` words (the trader writes pid, version and release).
+
+    None when no process holds the lock; {} when one does but its file says nothing readable.
+    """
     if not bot_running(state_dir):
         return None
-    with suppress(OSError):
-        for word in (state_dir / LOCK_FILE).read_text().split():
-            if word.startswith("pid=") and word[4:].isdigit():
-                return int(word[4:])
-    return None
+    try:
+        words = (state_dir / LOCK_FILE).read_text().split()
+    except OSError:
+        return {}
+    return dict(word.split("=", 1) for word in words if "=" in word)
+
+
+def lock_pid(state_dir: Path) -> int | None:
+    """The running trader's pid, from the `pid=NNN` its lock file records."""
+    pid = (lock_holder(state_dir) or {}).get("pid", "")
+    return int(pid) if pid.isdigit() else None
 
 
 def restore(backup_file: Path, state_dir: Path) -> Path:
@@ -193,6 +208,75 @@ def restore(backup_file: Path, state_dir: Path) -> Path:
             raise RestoreError(RESTORE_FAILED, f"restore failed: {exc}") from exc
 
 
+def verify_backup(backup_file: Path) -> list[str]:
+    """Restore `backup_file` into a scratch state dir next to it and check what came back.
+
+    [] when the real restore succeeded, the restored DB passes `verify` and each table holds the
+    manifest's row count: the backup is proven restorable, not merely present. The scratch dir
+    (`.verify-*`, in the backup's dir so the copy stays on the same disk) is always removed.
+    """
+    manifest_file = manifest_path(backup_file)
+    try:
+        expected = Manifest.model_validate_json(manifest_file.read_text()).row_counts
+    except (OSError, ValueError) as exc:
+        return [f"unreadable manifest {manifest_file}: {exc}"]
+    try:
+        scratch = Path(tempfile.mkdtemp(prefix=".verify-", dir=backup_file.parent))
+    except OSError as exc:
+        return [f"no scratch dir for the test restore: {exc}"]
+    try:
+        restore(backup_file, scratch)
+        restored = scratch / DB_FILE
+        problems = verify(restored)
+        if problems:
+            return problems
+        with closing(sqlite3.connect(f"file:{restored}?mode=ro", uri=True)) as db:
+            actual = _row_counts(db)
+        return [f"table {name}: {_rows(actual, name)} restored, the manifest says "
+                f"{_rows(expected, name)}"
+                for name in sorted(expected.keys() | actual.keys())
+                if actual.get(name) != expected.get(name)]
+    except RestoreError as exc:
+        return [f"test restore refused: {exc}"]
+    except (OSError, sqlite3.Error) as exc:
+        return [f"test restore failed: {exc}"]
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def quarantine_backup(backup_file: Path) -> Path:
+    """Move a backup and its manifest into failed/, where nothing picks or prunes it."""
+    failed = backup_file.parent / FAILED_DIR
+    failed.mkdir(exist_ok=True)
+    for path in (backup_file, manifest_path(backup_file)):
+        with suppress(FileNotFoundError):
+            os.replace(path, failed / path.name)
+    return failed / backup_file.name
+
+
+def prune_backups(to_dir: Path, keep: int) -> list[Path]:
+    """Delete the backups in `to_dir` beyond the newest `keep`; returns the files removed.
+
+    Age is the stamp in the name, never the mtime (a copy or a restore from elsewhere resets
+    it). Only `polymarket-bot-<stamp>.db` and its manifest are candidates: failed/ and any other
+    file are left alone.
+    """
+    if keep < 1:
+        raise ValueError(f"keep must be at least 1, got {keep}")
+    backups = sorted((path for path in to_dir.iterdir()
+                      if path.is_file() and BACKUP_NAME.fullmatch(path.name)),
+                     key=lambda path: path.name, reverse=True)
+    removed = []
+    for backup_file in backups[keep:]:
+        # the manifest goes first: interrupted, a manifest-less .db is still a candidate next
+        # time, while an orphaned manifest would never be cleaned up
+        for path in (manifest_path(backup_file), backup_file):
+            with suppress(FileNotFoundError):
+                path.unlink()
+                removed.append(path)
+    return removed
+
+
 def _replace(backup_file: Path, db_path: Path) -> Path:
     emergency = db_path.with_name(f"{db_path.name}.before-restore-{stamp()}")
     if db_path.exists():
@@ -216,6 +300,15 @@ def _replace(backup_file: Path, db_path: Path) -> Path:
     os.replace(temp, db_path)
     _fsync_dir(db_path.parent)
     return emergency
+
+
+def _row_counts(db: sqlite3.Connection) -> dict[str, int]:
+    return {name: db.execute(f'SELECT COUNT(*) FROM "{name}"').fetchone()[0]
+            for name in tables(db)}
+
+
+def _rows(counts: dict[str, int], table: str) -> str:
+    return f"{counts[table]} rows" if table in counts else "no such table"
 
 
 def _schema_version(db: sqlite3.Connection) -> int:

@@ -14,6 +14,7 @@ RPC URL often carries the provider's API key).
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from typing import Any, Literal
 import aiohttp
 from aiohttp import web
 
+from polymarket_bot import RELEASE, __version__
 from polymarket_bot.sources.base import UpstreamError
 from polymarket_bot.sources.http import Http
 from polymarket_bot.sources.jsonrpc import JsonRpc, RpcCallError
@@ -133,8 +135,10 @@ class HealthChecker:
         status = _worst(c["status"] if name in required else
                         ("degraded" if c["status"] == "failing" else c["status"])
                         for name, c in components.items())
+        # version, release and pid let a deploy's health gate tell the new process from the old
         return {"status": status, "time": time.time(),
                 "uptime_seconds": round(time.time() - self.started, 3),
+                "version": __version__, "release": RELEASE, "pid": os.getpid(),
                 "paused": trading["paused"], "kill_switch": trading["kill_switch"],
                 "components": components}
 

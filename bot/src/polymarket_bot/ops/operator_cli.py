@@ -80,11 +80,45 @@ def _backup(settings: Settings, args: argparse.Namespace) -> int:
     except (OSError, FileNotFoundError) as exc:
         say(f"❌ backup failed: {exc}", sys.stderr)
         return 1
+    report: dict[str, Any] = {"path": str(target), **manifest.model_dump()}
+    line = str(target)
+    if args.verify:
+        problems = data.verify_backup(target)
+        if problems:
+            moved = data.quarantine_backup(target)
+            say(f"❌ backup {target} failed verification (moved to {moved}):", sys.stderr)
+            for problem in problems:
+                say(f"  {problem}", sys.stderr)
+            if args.json:
+                print(json.dumps({**report, "path": str(moved), "verified": False,
+                                  "problems": problems}))
+            return 1
+        rows = sum(manifest.row_counts.values())
+        report |= {"verified": True, "rows": rows}
+        line += f" (verified: restored into scratch, integrity OK, {rows} rows)"
+    if args.keep is not None:
+        try:
+            report["pruned"] = [str(p) for p in data.prune_backups(args.to, args.keep)]
+        except OSError as exc:
+            say(f"❌ backup {target} taken, but pruning {args.to} failed: {exc}", sys.stderr)
+            return 1
     if args.json:
-        print(json.dumps({"path": str(target), **manifest.model_dump()}))
+        print(json.dumps(report))
     else:
-        print(target)
+        print(line)
+        for path in report.get("pruned", []):
+            print(f"pruned {path}")
     return 0
+
+
+def _at_least_one(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value!r}")
+    return number
 
 
 def _verify(settings: Settings, args: argparse.Namespace) -> int:
@@ -327,6 +361,12 @@ def register(sub: Any) -> None:
     backup = _parser(sub, "backup", "online, consistent backup of the state DB + manifest",
                      _backup, json_flag=True)
     backup.add_argument("--to", type=Path, required=True, metavar="DIR")
+    backup.add_argument("--verify", action="store_true",
+                        help="restore the new backup into a scratch dir and check it; on "
+                        "failure exit 1 and move it to DIR/failed/")
+    backup.add_argument("--keep", type=_at_least_one, default=None, metavar="N",
+                        help="then delete all but the newest N backups in DIR (by the time in "
+                        "their names; DIR/failed/ is never touched)")
     verify = _parser(sub, "verify-data", "SQLite integrity check and the state's invariants "
                      "(exit 1 on any problem)", _verify, json_flag=True)
     verify.add_argument("--db", type=Path, default=None, metavar="FILE",

@@ -1,0 +1,231 @@
+"""The release life cycle, step by step, as an operator runs it (the steps run in file order).
+
+After each step: which release trades (/health and the trader's lock agree), the data is sound,
+and every order the simulator matched for the bot is recorded once, for one target fill.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from conftest import (
+    PROJECT,
+    alerted,
+    assert_data_sound,
+    assert_no_order_twice,
+    assert_trading,
+    bot_orders,
+    health,
+    playbook,
+    rows_missing,
+    wait_for_new_orders,
+)
+from testlib import figure
+
+# Playbook runs, not unit tests: each step may take minutes on two cores.
+pytestmark = pytest.mark.timeout(900)
+
+NAME = "molecule-lifecycle-trixie"
+TOOL = "/usr/local/sbin/polymarket-release"
+KEYED = {"target_fills": "key", "intents": "id", "orders": "order_id", "decisions": "id"}
+
+
+def ok(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
+    return result.stdout
+
+
+def changed(output: str) -> int:
+    return int(re.search(rf"{NAME}\s*:\s*ok=\d+\s+changed=(\d+)", output).group(1))
+
+
+def timed(*args: str) -> tuple[subprocess.CompletedProcess[str], float]:
+    started = time.monotonic()
+    result = playbook(*args)
+    return result, time.monotonic() - started
+
+
+def last_deploy(host) -> dict:
+    with host.sudo():
+        return json.loads(host.check_output(f"{TOOL} history 1"))
+
+
+def test_01_v1_deployed_again_is_a_no_op_and_copies(host, releases, admin, bot_address):
+    result, seconds = timed("playbooks/deploy.yml")
+    assert changed(ok(result)) == 0
+    figure("re-deploy v1 (changed=0)", NAME, f"{seconds:.1f} s")
+    assert_trading(host, releases["v1"])
+    wait_for_new_orders(admin, bot_address, set())
+    assert_no_order_twice(host, admin, bot_address)
+    assert last_deploy(host)["result"] == "unchanged"
+
+
+def test_02_v2_deploys_and_copies_continue_none_doubled(host, releases, admin, bot_address):
+    before = bot_orders(admin, bot_address)
+    result, seconds = timed("playbooks/deploy.yml", "-e", f"version={releases['v2']}")
+    ok(result)
+    figure("deploy v1 -> v2", NAME, f"{seconds:.1f} s")
+    assert_trading(host, releases["v2"])
+    wait_for_new_orders(admin, bot_address, before)
+    assert_no_order_twice(host, admin, bot_address)
+    assert_data_sound(host)
+    entry = last_deploy(host)
+    assert (entry["action"], entry["from"], entry["to"], entry["result"]) == \
+        ("deploy", releases["v1"], releases["v2"], "ok")
+    assert entry["who"]
+    alerted(admin, "DEPLOYED", releases["v2"])
+
+
+def test_03_the_other_slot_is_refused_while_one_trades(host, releases):
+    other = f"/opt/polymarket-bot/releases/{releases['v1']}/venv/bin/polymarket-bot"
+    with host.sudo():
+        result = host.run("systemd-run --wait --collect --unit=polymarket-bot-other "
+                          "--uid=polymarket-bot --gid=polymarket-bot "
+                          f"-p EnvironmentFile=/etc/polymarket-bot/bot.env {other} run")
+        logged = host.check_output("journalctl -u polymarket-bot-other --no-pager -o cat")
+    assert result.rc != 0 and "status=3" in result.stdout + result.stderr, result.stderr
+    assert "refusing to start" in logged and f"release={releases['v2']}" in logged, logged
+    assert_trading(host, releases["v2"])
+
+
+def test_04_a_broken_v3_fails_its_gate_and_reverts_to_v2(host, releases, admin, bot_address):
+    result = playbook("playbooks/deploy.yml", "-e", f"version={releases['v3']}")
+    assert result.returncode != 0
+    assert "failed its health gate" in result.stdout and f"reverted to {releases['v2']}" in \
+        result.stdout, result.stdout[-4000:]
+    assert_trading(host, releases["v2"])
+    assert_no_order_twice(host, admin, bot_address)
+    entry = last_deploy(host)
+    assert (entry["to"], entry["result"]) == (releases["v3"], "failed")
+    alerted(admin, "DEPLOY FAILED", releases["v3"])
+
+
+def test_05_rollback_flips_back_to_v1(host, releases, admin, bot_address):
+    before = bot_orders(admin, bot_address)
+    result, seconds = timed("playbooks/rollback.yml")
+    ok(result)
+    figure("rollback v2 -> v1 (playbook)", NAME, f"{seconds:.1f} s")
+    assert_trading(host, releases["v1"])
+    alerted(admin, "ROLLBACK COMPLETED", releases["v1"])
+    wait_for_new_orders(admin, bot_address, before)
+    assert_no_order_twice(host, admin, bot_address)
+
+
+def test_06_config_rollback_restores_the_previous_config(host, releases):
+    ok(playbook("playbooks/deploy.yml", "-e", f"version={releases['v1']}",
+                "-e", "sandbox_sizing_value=7"))
+    env = host.file("/etc/polymarket-bot/bot.env")
+    with host.sudo():
+        assert "SIZING_VALUE=7" in env.content_string
+    ok(playbook("playbooks/rollback.yml", "-e", "scope=config"))
+    with host.sudo():
+        assert "SIZING_VALUE=5" in env.content_string
+        assert env.mode == 0o600 and env.user == "root"
+    assert_trading(host, releases["v1"])
+    assert last_deploy(host)["action"] == "config rollback"
+
+
+def test_07_backup_corrupt_restore_every_row_back(host, releases, admin, bot_address):
+    bot = "/opt/polymarket-bot/active/venv/bin/polymarket-bot"
+    as_bot = ("systemd-run --quiet --wait --pipe --collect --uid=polymarket-bot "
+              "--gid=polymarket-bot -p EnvironmentFile=/etc/polymarket-bot/bot.env ")
+    # The backup timer's unit: each backup restored into a scratch dir and checked first.
+    with host.sudo():
+        host.check_output("systemctl start polymarket-backup.service")
+        logged = host.check_output("journalctl -u polymarket-backup.service --no-pager -o cat")
+    assert "verified: restored into scratch, integrity OK" in logged, logged[-2000:]
+    # The operator halts orders while repairing data (runbook scenario 4).
+    with host.sudo():
+        host.check_output(as_bot + f"{bot} kill-switch on")
+    out = ok(playbook("playbooks/backup.yml"))
+    name = re.search(r"(polymarket-bot-\d{8}T\d{6}Z\.db) \(", out).group(1)
+    fetched = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "backups" / NAME / name
+    assert fetched.is_file() and fetched.with_name(name.replace(".db", ".config.tar")).is_file()
+    backup = f"/var/backups/polymarket-bot/{name}"
+    with host.sudo():
+        assert "PRIVATE_KEY=<in the vault" in host.check_output(
+            f"tar -xOf {backup.replace('.db', '.config.tar')} bot.env")
+        host.check_output("systemctl stop polymarket-bot.service && "
+                          "dd if=/dev/urandom of=/var/lib/polymarket-bot/bot.db bs=4096 count=2 "
+                          "conv=notrunc status=none && rm -f /var/lib/polymarket-bot/bot.db-wal "
+                          "/var/lib/polymarket-bot/bot.db-shm && "
+                          "systemctl start --no-block polymarket-bot.service")
+        assert host.run(as_bot + f"{bot} verify-data").rc != 0
+    result, seconds = timed("playbooks/restore.yml", "-e", f"backup={name}")
+    ok(result)
+    figure("restore (playbook)", NAME, f"{seconds:.1f} s")
+    assert_trading(host, releases["v1"])
+    assert_data_sound(host)
+    missing = rows_missing(host, backup, KEYED)
+    assert not any(missing.values()), f"rows of the backup missing after the restore: {missing}"
+    alerted(admin, "RESTORE COMPLETED", name)
+    before = bot_orders(admin, bot_address)
+    ok(playbook("playbooks/resume.yml"))
+    assert not health(host)["kill_switch"]
+    wait_for_new_orders(admin, bot_address, before)
+    assert_no_order_twice(host, admin, bot_address)
+
+
+def test_08_a_concurrent_deploy_is_refused_naming_the_holder(host, releases):
+    first = subprocess.Popen(
+        ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], "playbooks/deploy.yml",
+         "-e", f"version={releases['v2']}"], cwd=PROJECT, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "ANSIBLE_CONFIG": str(PROJECT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1",
+             "ANSIBLE_FORCE_COLOR": "0"})
+    try:
+        deadline = time.monotonic() + 180
+        while not host.file("/opt/polymarket-bot/deploy.lock").exists:
+            assert first.poll() is None and time.monotonic() < deadline, "first deploy never locked"
+            time.sleep(0.5)
+        second = playbook("playbooks/deploy.yml", "-e", f"version={releases['v2']}")
+    finally:
+        out, _ = first.communicate(timeout=600)
+    assert first.returncode == 0, out[-4000:]
+    assert second.returncode != 0
+    assert re.search(r"deploy lock held by \S+@\S+ deploy " + re.escape(releases["v2"]),
+                     second.stdout), second.stdout[-3000:]
+    assert_trading(host, releases["v2"])
+    with host.sudo():
+        results = [json.loads(line)["result"] for line in
+                   host.check_output(f"{TOOL} history 3").splitlines()]
+    assert any(r.startswith("refused") for r in results), results
+
+
+def test_09_pause_and_resume(host):
+    ok(playbook("playbooks/pause.yml", "-e", "reason=lifecycle-test"))
+    assert health(host)["paused"]
+    ok(playbook("playbooks/resume.yml"))
+    assert not health(host)["paused"]
+
+
+def test_10_stop_halts_trading(host, admin, bot_address):
+    ok(playbook("playbooks/stop.yml", "-e", "reason=lifecycle-test"))
+    assert not host.service("polymarket-bot.service").is_running
+    assert host.file("/var/lib/polymarket-bot/KILL_SWITCH").exists
+    orders = bot_orders(admin, bot_address)
+    time.sleep(10)
+    assert bot_orders(admin, bot_address) == orders, "orders after the emergency stop"
+    alerted(admin, "EMERGENCY STOP")
+    assert last_deploy(host)["action"] == "stop"
+
+
+def test_11_status_and_incident_capture(host, releases):
+    out = ok(playbook("playbooks/status.yml"))
+    assert re.search(rf"{NAME} \[sandbox\] release={re.escape(releases['v2'])} service=inactive",
+                     out), out[-3000:]
+    out = ok(playbook("playbooks/incident.yml", "-e", "incident=lifecycle-test"))
+    assert "incident lifecycle-test, severity 1:" in out, out[-3000:]
+    folder = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "incidents" / "lifecycle-test"
+    for name in ("initial_status.txt", "recent_logs.txt", "monitoring_status.txt",
+                 "deploy_history.jsonl", "versions.txt", "severity.json"):
+        assert (folder / NAME / name).is_file(), name
+    report = folder / "incident_report.md"
+    assert "# Incident Report: lifecycle-test" in report.read_text()
+    assert "emergency stop" in report.read_text()

@@ -1,0 +1,114 @@
+"""The host-side release tool (roles/bot_app/files/polymarket-release) on a throwaway root:
+the deploy lock, config snapshots and rollback candidates, "previous" from the gate-passed
+history, and the deploy history. Switching needs systemd; the lifecycle scenario covers it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+TOOL = Path(__file__).resolve().parents[3] / "roles/bot_app/files/polymarket-release"
+
+
+@pytest.fixture
+def tool(tmp_path: Path):
+    root, config, state = tmp_path / "opt", tmp_path / "etc", tmp_path / "state"
+    for path in (root / "releases", config / ".staging", config / "snapshots", state):
+        path.mkdir(parents=True)
+    env = {**os.environ, "POLYMARKET_INSTALL_ROOT": str(root), "POLYMARKET_CONFIG_DIR": str(config),
+           "POLYMARKET_STATE_DIR": str(state), "POLYMARKET_GROUP": "root",
+           "POLYMARKET_KEEP_SNAPSHOTS": "3"}
+
+    def run(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["bash", str(TOOL), *args], env=env, capture_output=True,
+                              text=True, check=check)
+
+    run.root, run.config = root, config
+    return run
+
+
+def install(root: Path, label: str) -> None:
+    binary = root / "releases" / label / "venv" / "bin" / "polymarket-bot"
+    binary.parent.mkdir(parents=True)
+    binary.write_text("#!/bin/sh\n")
+    binary.chmod(0o755)
+
+
+def stage(config: Path, sizing: int) -> None:
+    (config / ".staging" / "bot.env").write_text(f"SIZING_VALUE={sizing}\n")
+    (config / ".staging" / "wallets.json").write_text('{"target_wallets": []}\n')
+
+
+def test_a_second_lock_is_refused_naming_the_holder(tool):
+    assert tool("lock", "tok1", "alice@laptop deploy 0.1.1", "3600").stdout.strip() == "acquired"
+    second = tool("lock", "tok2", "bob@desk deploy 0.1.2", "3600", check=False)
+    assert second.returncode == 3
+    assert "deploy lock held by alice@laptop deploy 0.1.1" in second.stderr
+    tool("unlock", "tok2")  # not the holder's token: the lock stays
+    assert (tool.root / "deploy.lock").exists()
+    tool("unlock", "tok1")
+    assert not (tool.root / "deploy.lock").exists()
+
+
+def test_a_stale_lock_is_taken_over(tool):
+    (tool.root / "deploy.lock").write_text(
+        f"carol@gone deploy 0.1.0 token=old since={int(time.time()) - 7200}\n")
+    result = tool("lock", "new", "dave@here rollback previous", "3600")
+    assert "taken over from a stale lock" in result.stdout
+    assert "dave@here" in (tool.root / "deploy.lock").read_text()
+
+
+def test_promote_snapshots_the_live_config_and_rollback_finds_it(tool):
+    stage(tool.config, 5)
+    assert tool("config-promote", "first").stdout.splitlines()[-1] == "changed"
+    assert tool("config-changed").stdout.strip() == "no"
+    assert tool("config-promote", "again").stdout.strip() == "unchanged"
+    stage(tool.config, 7)
+    assert tool("config-changed").stdout.strip() == "yes"
+    tool("config-promote", "bigger")
+    assert (tool.config / "bot.env").read_text() == "SIZING_VALUE=7\n"
+    assert oct((tool.config / "bot.env").stat().st_mode & 0o777) == "0o600"
+    previous = tool("config-previous").stdout.strip()
+    assert (Path(previous) / "bot.env").read_text() == "SIZING_VALUE=5\n"
+    tool("config-stage", previous)
+    assert (tool.config / ".staging" / "bot.env").read_text() == "SIZING_VALUE=5\n"
+    assert tool("config-stage", "/etc", check=False).returncode != 0
+
+
+def test_snapshots_beyond_the_limit_go_oldest_first(tool):
+    for sizing in range(1, 7):
+        stage(tool.config, sizing)
+        tool("config-promote", f"s{sizing}")
+    kept = sorted(p.name for p in (tool.config / "snapshots").iterdir())
+    assert len(kept) == 3 and kept[-1].endswith("-s6")
+
+
+def test_previous_is_the_newest_other_release_that_passed_its_gate(tool):
+    for label in ("0.1.0", "0.1.1", "0.1.2"):
+        install(tool.root, label)
+    (tool.root / "active").symlink_to("releases/0.1.1")
+    tool("remember", "0.1.0")
+    tool("remember", "0.1.1")
+    # 0.1.2 was installed but never passed a gate: not a rollback target
+    assert tool("previous").stdout.strip() == "0.1.0"
+    tool("remember", "0.1.0")  # a rollback to 0.1.0 moves it to the end
+    assert (tool.root / "history").read_text().split() == ["0.1.1", "0.1.0"]
+
+
+def test_state_is_one_json_object(tool):
+    install(tool.root, "0.1.0")
+    (tool.root / "active").symlink_to("releases/0.1.0")
+    state = json.loads(tool("state").stdout)
+    assert state["active"] == "0.1.0" and state["kept"] == ["0.1.0"]
+    assert state["holder"] == "" and state["deploy_lock"] == ""
+
+
+def test_history_records_and_reads_back(tool):
+    entry = {"time": "2026-11-27T08:00:00Z", "action": "deploy", "result": "ok"}
+    tool("record", json.dumps(entry))
+    assert json.loads(tool("history", "1").stdout) == entry

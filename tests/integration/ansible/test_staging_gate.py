@@ -1,0 +1,81 @@
+"""The staging gate of playbooks/deploy.yml, with the real ansible-playbook against a throwaway
+production inventory on this machine: the gate runs before anything touches a host, so each
+case either stops at the gate or passes it and stops at the next step (the host was never
+provisioned) - which proves the gate let it through."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+DAY = 86400
+PROVISION_FIRST = "run playbooks/provision.yml on it first"
+
+
+@pytest.fixture
+def deploy(tmp_path: Path):
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(json.dumps({"all": {
+        "vars": {"polymarket_environment": "production"},
+        "children": {"polymarket_bots": {"hosts": {"prod-1": {
+            "ansible_connection": "local", "ansible_become": False,
+            "ansible_python_interpreter": "/usr/bin/python3"}}}}}}))
+    ledger = tmp_path / "ledger.jsonl"
+
+    def run(*extra: str, soaked_days: float | None = None) -> subprocess.CompletedProcess[str]:
+        if soaked_days is not None:
+            version = subprocess.run(
+                [str(ROOT / ".venv/bin/python"), "scripts/build-wheelhouse.py", "--resolve",
+                 "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+            label = json.loads(version)["version"]
+            now = int(time.time())
+            ledger.write_text("".join(json.dumps(
+                {"epoch": when, "version": label, "environment": "staging", "host": "stg-1",
+                 "event": "healthy"}) + "\n" for when in (now - int(soaked_days * DAY), now)))
+        return subprocess.run(
+            [str(ROOT / ".venv/bin/ansible-playbook"), "-i", str(inventory), "playbooks/deploy.yml",
+             "-e", "version=HEAD", *extra], cwd=ROOT, capture_output=True, text=True,
+            env={**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1",
+                 "POLYMARKET_RELEASE_LEDGER": str(ledger),
+                 "PATH": f"{ROOT / '.venv/bin'}:{os.environ['PATH']}"}, timeout=300)
+
+    return run
+
+
+def test_a_release_not_soaked_on_staging_is_refused(deploy):
+    result = deploy(soaked_days=2)
+    assert result.returncode != 0
+    assert "refusing to deploy" in result.stdout
+    assert "ran healthy on staging for 2.0 of the required 7 days" in result.stdout
+
+
+def test_a_release_never_on_staging_is_refused(deploy):
+    result = deploy()
+    assert result.returncode != 0
+    assert "0 of the required 7 days" in result.stdout and "first healthy there: never" in \
+        result.stdout
+
+
+def test_a_release_soaked_for_the_period_passes_the_gate(deploy):
+    result = deploy(soaked_days=7.5)
+    assert result.returncode != 0  # stops at the next step: this machine was never provisioned
+    assert "refusing to deploy" not in result.stdout
+    assert PROVISION_FIRST in result.stdout
+
+
+def test_force_needs_a_reason(deploy):
+    result = deploy("-e", "force=true")
+    assert result.returncode != 0
+    assert "needs -e force_reason" in result.stdout
+
+
+def test_force_with_a_reason_passes_the_gate(deploy):
+    result = deploy("-e", "force=true", "-e", "force_reason=hotfix for a live incident")
+    assert "refusing to deploy" not in result.stdout
+    assert PROVISION_FIRST in result.stdout
