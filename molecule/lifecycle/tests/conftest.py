@@ -130,11 +130,18 @@ def assert_no_order_twice(host, admin: httpx.Client, address: str) -> int:
     return len(orders)
 
 
-def assert_data_sound(host) -> None:
+def bot_cli(host, *args: str):
+    """The active release's CLI as the bot user with the unit's environment (as the playbooks
+    run it), so the state DB and its WAL stay the bot's."""
     with host.sudo():
-        result = host.run("systemd-run --quiet --wait --pipe --collect --uid=polymarket-bot "
-                          "--gid=polymarket-bot -p EnvironmentFile=/etc/polymarket-bot/bot.env "
-                          "/opt/polymarket-bot/active/venv/bin/polymarket-bot verify-data")
+        return host.run("systemd-run --quiet --wait --pipe --collect --uid=polymarket-bot "
+                        "--gid=polymarket-bot -p EnvironmentFile=/etc/polymarket-bot/bot.env "
+                        "/opt/polymarket-bot/active/venv/bin/polymarket-bot "
+                        + " ".join(shlex.quote(a) for a in args))
+
+
+def assert_data_sound(host) -> None:
+    result = bot_cli(host, "verify-data")
     assert result.rc == 0, result.stdout + result.stderr
 
 

@@ -20,6 +20,7 @@ from conftest import (
     assert_data_sound,
     assert_no_order_twice,
     assert_trading,
+    bot_cli,
     bot_orders,
     health,
     playbook,
@@ -132,17 +133,13 @@ def test_06_config_rollback_restores_the_previous_config(host, releases):
 
 
 def test_07_backup_corrupt_restore_every_row_back(host, releases, admin, bot_address):
-    bot = "/opt/polymarket-bot/active/venv/bin/polymarket-bot"
-    as_bot = ("systemd-run --quiet --wait --pipe --collect --uid=polymarket-bot "
-              "--gid=polymarket-bot -p EnvironmentFile=/etc/polymarket-bot/bot.env ")
     # The backup timer's unit: each backup restored into a scratch dir and checked first.
     with host.sudo():
         host.check_output("systemctl start polymarket-backup.service")
         logged = host.check_output("journalctl -u polymarket-backup.service --no-pager -o cat")
     assert "verified: restored into scratch, integrity OK" in logged, logged[-2000:]
     # The operator halts orders while repairing data (runbook scenario 4).
-    with host.sudo():
-        host.check_output(as_bot + f"{bot} kill-switch on")
+    assert bot_cli(host, "kill-switch", "on").rc == 0
     out = ok(playbook("playbooks/backup.yml"))
     name = re.search(r"(polymarket-bot-\d{8}T\d{6}Z\.db) \(", out).group(1)
     fetched = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "backups" / NAME / name
@@ -156,7 +153,7 @@ def test_07_backup_corrupt_restore_every_row_back(host, releases, admin, bot_add
                           "conv=notrunc status=none && rm -f /var/lib/polymarket-bot/bot.db-wal "
                           "/var/lib/polymarket-bot/bot.db-shm && "
                           "systemctl start --no-block polymarket-bot.service")
-        assert host.run(as_bot + f"{bot} verify-data").rc != 0
+    assert bot_cli(host, "verify-data").rc != 0
     result, seconds = timed("playbooks/restore.yml", "-e", f"backup={name}")
     ok(result)
     figure("restore (playbook)", NAME, f"{seconds:.1f} s")
