@@ -13,7 +13,7 @@ from pathlib import Path
 
 from polymarket_bot import RELEASE, journal
 from polymarket_bot.config import check as check_config
-from polymarket_bot.ops import alert_cli, dashboard, operator_cli
+from polymarket_bot.ops import alert_cli, dashboard, operator_cli, wallet_cli
 
 
 def _cmd_version(_args: argparse.Namespace) -> int:
@@ -47,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     journal.register(sub)
     alert_cli.register(sub)
     operator_cli.register(sub)
+    wallet_cli.register(sub)
     dashboard.register(sub)
     return parser
 

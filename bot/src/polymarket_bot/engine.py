@@ -131,6 +131,7 @@ class Engine:
         self._decide_lock = asyncio.Lock()
         self._collateral: Decimal | None = None
         self._stopping = asyncio.Event()
+        self.close_only = False  # set at start from Polymarket's geoblock answer (ops.doctor)
         self.ready = asyncio.Event()  # set after the first successful detection cycle
 
     # ---- the loop ---------------------------------------------------------------------------
@@ -240,6 +241,7 @@ class Engine:
             collateral_usdc=self._collateral,
             confidence=self.confidence(fill.wallet),
             paused=store.get_flag("paused") == "1",
+            close_only=self.close_only,
             kill_switch=self.kill_switch(),
             circuit_open=self.breaker.is_open(now),
         )

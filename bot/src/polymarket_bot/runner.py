@@ -35,7 +35,10 @@ from .engine import Detector, Engine
 from .execution.books import PublicBooks
 from .execution.clob import ClobExchange
 from .execution.paper import PaperExchange
-from .ops import alert_messages
+from .execution.redeem import Redeemer
+from .execution.wallet import ChainWallet
+from .lifecycle import Lifecycle
+from .ops import alert_messages, doctor
 from .ops.alert_events import engine_event_handler, schedule_daily_pnl
 from .ops.alerts import AlertQueue
 from .ops.health import HealthChecker, HealthServer
@@ -48,6 +51,7 @@ from .sources.data_api import DataApiConfig, DataApiSource
 from .sources.markets import MarketDirectory
 from .sources.ratelimit import TokenBucket
 from .sources.reconcile import Reconciler
+from .sources.resolution import ResolutionWatcher
 from .sources.stream import FillStream
 from .state.store import DB_FILE, Store
 
@@ -123,6 +127,9 @@ async def run(settings: Settings, wallets: WalletsConfig, env_file: Path | None 
         stack.callback(store.close)
         markets = MarketDirectory(settings.GAMMA_HOST, settings.CLOB_HOST)
         stack.push_async_callback(markets.aclose)
+        readiness = await _live_readiness(settings)
+        if readiness is None:
+            return 2
         exchange = await _exchange(settings, store, stack)
         targets = _Targets(wallets)
         reloader = WalletsReloader(settings.WALLETS_FILE, on_change=targets.replace,
@@ -149,6 +156,8 @@ async def run(settings: Settings, wallets: WalletsConfig, env_file: Path | None 
                             alerts, label_for=targets.label, market_name=_market_name(markets))),
                         on_cycle=watchdog.progress)
         targets.on_limits = lambda: setattr(engine, "limits", targets.limits(settings))
+        engine.close_only = doctor.close_only(readiness)
+        lifecycle = _lifecycle(settings, store, markets, engine.on_event, stack)
         checker = HealthChecker(engine=engine, store=store, rpc_url=str(settings.POLYGON_RPC_URL),
                                 clob_host=str(settings.CLOB_HOST),
                                 alerts=alerts if alerts.enabled else None,
@@ -162,7 +171,7 @@ async def run(settings: Settings, wallets: WalletsConfig, env_file: Path | None 
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, engine.stop)
         started = time.time()
-        background = [reloader.watch(5.0), _upkeep(reconciler, targets, scores),
+        background = [reloader.watch(5.0), _upkeep(reconciler, targets, scores), lifecycle.run(),
                       announce_ready(engine, notifier), watchdog.run()]
         if alerts.enabled:
             background.append(alerts.run())
@@ -188,6 +197,38 @@ async def run(settings: Settings, wallets: WalletsConfig, env_file: Path | None 
         await engine.run()
     log.info("stopped")
     return 0
+
+
+async def _live_readiness(settings: Settings) -> list[doctor.Check] | None:
+    """Live mode's start-up doctor: None (refuse to start) when a check fails that would make
+    every order bounce; low pUSD or POL only warn (exits and redemptions may still be due)."""
+    if not settings.is_live:
+        return []
+    checks = await asyncio.to_thread(doctor.run_checks, settings)
+    blockers = [c for c in doctor.live_blockers(checks) if c.name not in doctor.WARN_AT_START]
+    for check in checks:
+        level = (logging.ERROR if check in blockers else logging.WARNING
+                 if check.status != doctor.OK else logging.INFO)
+        log.log(level, "doctor: %s: %s%s", check.name, check.message,
+                f" → {check.fix}" if check.fix else "")
+    if blockers:
+        log.error("refusing to start in live mode: %d doctor check(s) failed (see above; "
+                  "`polymarket-bot doctor` repeats them)", len(blockers))
+        return None
+    return checks
+
+
+def _lifecycle(settings: Settings, store: Store, markets: MarketDirectory, on_event,
+               stack: AsyncExitStack) -> Lifecycle:
+    rpc = str(settings.POLYGON_RPC_URL)
+    watcher = ResolutionWatcher(str(settings.GAMMA_HOST), markets, rpc_url=rpc)
+    stack.push_async_callback(watcher.aclose)
+    wallet = (ChainWallet(rpc, settings.PRIVATE_KEY, settings.CHAIN_ID)
+              if settings.is_live else None)
+    redeemer = Redeemer(store, live=settings.is_live, signature_type=settings.SIGNATURE_TYPE,
+                        funder=settings.funder, wallet=wallet)
+    return Lifecycle(store, watcher, redeemer, markets,
+                     interval=settings.RESOLUTION_INTERVAL_SECONDS, on_event=on_event)
 
 
 async def _upkeep(reconciler: Reconciler, targets: _Targets,

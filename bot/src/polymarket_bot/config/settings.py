@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     CLOB_HOST: HttpUrl = "https://clob.polymarket.com"
     DATA_API_HOST: HttpUrl = "https://data-api.polymarket.com"
     GAMMA_HOST: HttpUrl = "https://gamma-api.polymarket.com"
+    # Polymarket's answer whether this host's IP may trade (on polymarket.com, not an API host)
+    GEOBLOCK_URL: HttpUrl = "https://polymarket.com/api/geoblock"
     CHAIN_ID: Annotated[int, Field(gt=0)] = POLYGON_MAINNET
     FUNDER_ADDRESS: FunderAddress | None = None
     SIGNATURE_TYPE: Annotated[int, Field(ge=0, le=3)] = 0
@@ -94,6 +96,8 @@ class Settings(BaseSettings):
     MAX_FILL_AGE_SECONDS: Seconds = 300.0
     DATA_API_RATE_LIMIT_PER_10S: Annotated[int, Field(gt=0, le=1000)] = 500
     RECONCILE_INTERVAL_SECONDS: Seconds = 300.0
+    # How often the markets we hold are checked for resolution (and winnings redeemed)
+    RESOLUTION_INTERVAL_SECONDS: Seconds = 60.0
 
     # Sizing and orders
     SIZING_MODE: Literal["fixed", "proportional", "balance_pct"] = "fixed"
@@ -183,6 +187,8 @@ FIXES: dict[str, str] = {
     "CLOB_HOST": "leave unset for https://clob.polymarket.com, or set a full http(s) URL",
     "DATA_API_HOST": "leave unset for https://data-api.polymarket.com, or set a full http(s) URL",
     "GAMMA_HOST": "leave unset for https://gamma-api.polymarket.com, or set a full http(s) URL",
+    "GEOBLOCK_URL": "leave unset for https://polymarket.com/api/geoblock",
+    "RESOLUTION_INTERVAL_SECONDS": "set seconds between resolution checks, such as 60",
     "CHAIN_ID": "use 137 (Polygon mainnet) or 80002 (Amoy testnet)",
     "FUNDER_ADDRESS": "set the address of the proxy/safe/deposit wallet that holds your funds "
                       "(shown on your Polymarket profile)",

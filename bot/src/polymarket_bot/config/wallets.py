@@ -47,6 +47,9 @@ class TargetWallet(BaseModel):
     sizing_value: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)] | None = None
     max_position_size: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)] | None = None
     min_trade_interval_minutes: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    # "mirror": sell when the target sells (the same fraction); "hold": keep what we copied until
+    # its market resolves and redeem it (the target's sells are journaled, not copied).
+    exit_policy: Literal["mirror", "hold"] = "mirror"
 
     @model_validator(mode="before")
     @classmethod
@@ -122,6 +125,7 @@ _FIXES = {
     "sizing_mode": "use fixed, proportional or balance_pct",
     "sizing_value": "set a positive number in the sizing mode's unit",
     "max_position_size": "set a positive USDC amount such as 25",
+    "exit_policy": "use \"mirror\" (sell when the target sells) or \"hold\" (keep to resolution)",
 }
 _TARGET_OPTIONS = ", ".join(TargetWallet.model_fields)
 

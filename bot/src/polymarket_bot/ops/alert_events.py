@@ -80,6 +80,17 @@ class EngineAlerts:
             built = msg.circuit_breaker(int(data.get("errors", 0)))
         elif kind == "risk_limit":
             built = msg.risk_limit(str(data.get("limit", "?")), data.get("pnl"))
+        elif kind == "resolved":
+            position, label = data["position"], data["label"]
+            built = msg.market_resolved(label.market, label.outcome, position.shares,
+                                        position.payout, position.pnl)
+        elif kind == "redeemed":
+            outcome, label = data["outcome"], data["label"]
+            built = msg.redeemed(label.market, label.outcome, outcome.shares, outcome.payout)
+        elif kind == "redeem_failed":
+            outcome, label = data["outcome"], data["label"]
+            built = msg.redeem_problem(label.market, outcome.status, outcome.expected,
+                                       outcome.detail)
         elif kind == "decision":
             decision = data["decision"]
             if str(getattr(decision.action, "value", decision.action)) != "copy":

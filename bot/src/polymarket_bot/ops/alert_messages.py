@@ -90,3 +90,22 @@ def operator(text: str, severity: Severity = "medium") -> Built:
     """An event sent by an operator or a playbook (DEPLOYED, ROLLBACK COMPLETED…)."""
     icon = {"critical": "🚨", "high": "⚠️", "medium": "📣", "low": "📣"}[severity]
     return "operator", f"{icon} {text.strip()}", severity
+
+
+def market_resolved(market: str, outcome: str, shares: Decimal, payout: Decimal,
+                    pnl: Decimal) -> Built:
+    result = "won" if payout > 0 else "lost"
+    text = (f"🏁 MARKET RESOLVED\n{market} — {outcome} {result}\n{_num(shares)} sh → "
+            f"{_num(payout)} pUSD · P&L {_num(pnl)}")
+    return "resolved", text, "medium"
+
+
+def redeemed(market: str, outcome: str, shares: Decimal, payout: Decimal) -> Built:
+    text = f"💵 REDEEMED\n{market} — {outcome}\n{_num(shares)} sh → {_num(payout)} pUSD"
+    return "redeemed", text, "medium"
+
+
+def redeem_problem(market: str, status: str, expected: Decimal, detail: str) -> Built:
+    headline = "✋ REDEEM BY HAND" if status == "manual" else "❌ REDEEM FAILED"
+    text = f"{headline}\n{market}: {_num(expected)} pUSD waiting\n{detail}"
+    return "redeem_failed", text, "high"

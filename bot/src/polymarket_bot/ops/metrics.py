@@ -104,6 +104,10 @@ class Metrics:
         self.positions = Gauge(f"{p}_open_positions", "Tokens held or about to be", registry=r)
         self.exposure = Gauge(f"{p}_position_cost_usdc", "Cost basis of open positions, USDC",
                               registry=r)
+        self.redeemable = Gauge(f"{p}_redeemable_pusd", "Winnings of resolved markets still in "
+                                "outcome tokens (not redeemed yet), pUSD", registry=r)
+        self.redeemed = Gauge(f"{p}_redeemed_pusd", "pUSD paid by our redemptions, all time",
+                              registry=r)
         self.queue = Gauge(f"{p}_order_queue_depth", "Intents waiting for an order worker",
                            registry=r)
         self.paused = Gauge(f"{p}_paused", "1 while paused", registry=r)
@@ -217,6 +221,8 @@ class Metrics:
         self.positions.set(store.open_positions())
         self.exposure.set(float(sum((p.cost for p in store.positions()), Decimal(0))))
         self.paused.set(1 if store.get_flag("paused") == "1" else 0)
+        self.redeemable.set(float(sum((r.expected for r in store.redeemable()), Decimal(0))))
+        self.redeemed.set(float(store.redeemed_total()))
         start = datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC).timestamp()
         rows = store._read("SELECT size, price FROM our_fills WHERE ts >= ?", (start,))
         self.volume.set(float(sum((Decimal(r["size"]) * Decimal(r["price"]) for r in rows),

@@ -44,5 +44,6 @@ class PolicyContext:
     collateral_usdc: Decimal | None = None
     confidence: float | None = None  # derived score, used when the wallet has none configured
     paused: bool = False  # operator pause: no new buys, exits continue
+    close_only: bool = False  # Polymarket's geoblock: this host may only reduce positions
     kill_switch: bool = False  # kill-switch file present: nothing at all
     circuit_open: bool = False  # too many consecutive execution errors: nothing at all

@@ -7,9 +7,11 @@ the skip:
 1. kill switch → circuit breaker → wallet unknown/disabled          (safety: nothing at all)
 2. market unknown/closed → fill too old                              (filters: both sides)
 3. BUY:  price band → market deny/allow lists → target fill too small → confidence
-         → paused → daily loss → trade frequency → min interval (wallet, condition)
-         → max open positions → limit price and size → max position (shrink to fit) → balance
-   SELL: anything copied from this wallet to exit → exit size (the fraction the target sold)
+         → paused → close-only region → daily loss → trade frequency
+         → min interval (wallet, condition) → max open positions → limit price and size
+         → max position (shrink to fit) → balance
+   SELL: the wallet's exit policy ("hold": kept to resolution) → anything copied from this
+         wallet to exit → exit size (the fraction the target sold)
          → limit price → minimum size. No buy-side gate or filter blocks an exit: exits reduce
          risk, and a market denied or a wallet distrusted after we bought must not strand what
          we hold.
@@ -40,7 +42,7 @@ def decide(fill: TargetFill, ctx: PolicyContext, limits: Limits) -> Decision:
         return _skipped(fill, ctx, market.condition_id, skip)
     if fill.side is Side.BUY:
         return _buy(fill, ctx, limits, rule, market)
-    return _sell(fill, ctx, limits, market)
+    return _sell(fill, ctx, limits, rule, market)
 
 
 def _buy(fill: TargetFill, ctx: PolicyContext, limits: Limits, rule: EffectiveRule,
@@ -50,6 +52,7 @@ def _buy(fill: TargetFill, ctx: PolicyContext, limits: Limits, rule: EffectiveRu
             or filters.source_size(fill, limits)
             or filters.confidence(rule, ctx, limits)
             or risk.paused(ctx)
+            or risk.close_only(ctx)
             or risk.daily_loss(ctx, limits)
             or risk.trade_frequency(ctx, limits)
             or risk.min_interval(ctx, rule)
@@ -79,7 +82,11 @@ def _buy(fill: TargetFill, ctx: PolicyContext, limits: Limits, rule: EffectiveRu
     return _copied(fill, ctx, market, fitted, price, sized)
 
 
-def _sell(fill: TargetFill, ctx: PolicyContext, limits: Limits, market: MarketInfo) -> Decision:
+def _sell(fill: TargetFill, ctx: PolicyContext, limits: Limits, rule: EffectiveRule,
+          market: MarketInfo) -> Decision:
+    held = exits.hold_to_resolution(rule, ctx)
+    if held is not None:
+        return _skipped(fill, ctx, market.condition_id, held)
     shares = exits.exit_shares(fill, ctx, market)
     if isinstance(shares, Skip):
         return _skipped(fill, ctx, market.condition_id, shares)

@@ -17,6 +17,7 @@ from decimal import Decimal
 from polymarket_bot.models import MarketInfo, TargetFill
 from polymarket_bot.policy import reasons
 from polymarket_bot.policy.context import PolicyContext
+from polymarket_bot.policy.limits import EffectiveRule
 from polymarket_bot.policy.reasons import Skip
 from polymarket_bot.policy.sizing import floor_shares
 
@@ -28,6 +29,15 @@ def exit_fraction(sold: Decimal, held_before: Decimal | None) -> Decimal:
     if held_before is None or held_before <= 0:
         return ONE
     return min(ONE, sold / held_before)
+
+
+def hold_to_resolution(rule: EffectiveRule, ctx: PolicyContext) -> Skip | None:
+    """A wallet set to "hold" keeps its copies until the market resolves (then redeemed)."""
+    if rule.exit_policy != "hold":
+        return None
+    return Skip(reasons.HOLD_TO_RESOLUTION,
+                f"exit_policy hold: keeping our {ctx.copied_shares} copied shares until the "
+                "market resolves")
 
 
 def exit_shares(fill: TargetFill, ctx: PolicyContext, market: MarketInfo) -> Decimal | Skip:

@@ -58,6 +58,7 @@ class WalletRule:
     sizing_value: Decimal | None = None
     max_position_usdc: Decimal | None = None  # can only tighten MAX_POSITION_SIZE
     min_trade_interval_s: float | None = None
+    exit_policy: str = "mirror"  # "mirror" the target's sells, or "hold" to resolution
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ class EffectiveRule:
     sizing_value: Decimal
     max_position_usdc: Decimal
     min_trade_interval_s: float
+    exit_policy: str = "mirror"
 
 
 @dataclass(frozen=True)
@@ -174,6 +176,7 @@ class Limits:
             max_position_usdc=max_position,
             min_trade_interval_s=self.min_trade_interval_s if rule.min_trade_interval_s is None
             else float(rule.min_trade_interval_s),
+            exit_policy=rule.exit_policy,
         )
 
     @classmethod
@@ -234,4 +237,5 @@ def _wallet_rules(targets: Iterable[Any]) -> Iterable[WalletRule]:
             sizing_value=None if value is None else to_decimal(value),
             max_position_usdc=None if max_position is None else to_decimal(max_position),
             min_trade_interval_s=None if interval is None else float(interval) * 60,
+            exit_policy=str(getattr(target, "exit_policy", None) or "mirror"),
         )

@@ -28,6 +28,7 @@ LOW_CONFIDENCE = "low_confidence"
 
 # Risk gates on new buys.
 PAUSED = "paused"
+CLOSE_ONLY = "close_only"
 DAILY_LOSS = "daily_loss"
 TRADE_FREQUENCY = "trade_frequency"
 MIN_INTERVAL = "min_interval"
@@ -39,12 +40,14 @@ NO_BALANCE = "no_balance"
 NO_VALID_PRICE = "no_valid_price"
 BELOW_MIN_SIZE = "below_min_size"
 NOTHING_TO_EXIT = "nothing_to_exit"
+HOLD_TO_RESOLUTION = "hold_to_resolution"  # the wallet's exit_policy is "hold"
 
 SKIP_REASONS = frozenset({
     KILL_SWITCH, CIRCUIT_OPEN, UNKNOWN_WALLET, WALLET_DISABLED, UNKNOWN_MARKET, MARKET_CLOSED,
     TOO_OLD, PRICE_BAND, MARKET_DENIED, MARKET_NOT_ALLOWED, SOURCE_TOO_SMALL, CONFIDENCE_UNKNOWN,
     LOW_CONFIDENCE, PAUSED, DAILY_LOSS, TRADE_FREQUENCY, MIN_INTERVAL, MAX_OPEN_POSITIONS,
     MAX_POSITION, NO_BALANCE, NO_VALID_PRICE, BELOW_MIN_SIZE, NOTHING_TO_EXIT,
+    HOLD_TO_RESOLUTION, CLOSE_ONLY,
 })
 
 

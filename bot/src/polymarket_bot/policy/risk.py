@@ -24,6 +24,13 @@ def paused(ctx: PolicyContext) -> Skip | None:
     return None
 
 
+def close_only(ctx: PolicyContext) -> Skip | None:
+    if ctx.close_only:
+        return Skip(reasons.CLOSE_ONLY, "this host's region is close-only (Polymarket geoblock): "
+                    "exits only, no new buys")
+    return None
+
+
 def daily_loss(ctx: PolicyContext, limits: Limits) -> Skip | None:
     """Once today's P&L has touched -MAX_DAILY_LOSS, buys stay halted until the UTC day ends."""
     low = ctx.daily_pnl_usdc

@@ -40,7 +40,7 @@ from .base import (
 )
 from .http import Http, get_json
 from .ratelimit import TokenBucket
-from .records import ActivityRecord, Rejected, parse_record, to_fills
+from .records import ActivityRecord, Rejected, not_a_trade, parse_record, to_fills
 
 log = logging.getLogger(__name__)
 
@@ -222,6 +222,10 @@ class DataApiSource(HealthReporting):
             rows = await self._fetch_v1(wallet, start)
         records = []
         for raw in rows:
+            kind = not_a_trade(raw)
+            if kind is not None:
+                log.debug("data_api: %s row of %s is not a trade; ignored", kind, wallet)
+                continue
             try:
                 record = parse_record(raw)
                 if record.proxy_wallet != wallet:

@@ -127,6 +127,20 @@ class Rejected(ValueError):
     """A record that is not a fill; the message names the field."""
 
 
+# /activity rows that move tokens without trading them: a target's REDEEM (its market resolved),
+# SPLIT, MERGE, CONVERSION, REWARD. None is a buy or a sell to copy; a REDEEM read as a SELL
+# would dump our winning shares right before they pay 1 pUSD each.
+NOT_TRADES = frozenset({"REDEEM", "SPLIT", "MERGE", "CONVERSION", "REWARD", "YIELD"})
+
+
+def not_a_trade(raw: Any) -> str | None:
+    """The activity type of a row that is known not to be a trade, else None."""
+    kind = raw.get("type") if isinstance(raw, dict) else None
+    if isinstance(kind, str) and kind.strip().upper() in NOT_TRADES:
+        return kind.strip().upper()
+    return None
+
+
 def parse_record(raw: Any) -> ActivityRecord:
     if not isinstance(raw, dict):
         raise Rejected(f"record: expected an object, got {type(raw).__name__}")

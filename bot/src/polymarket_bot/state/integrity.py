@@ -9,6 +9,8 @@ import sqlite3
 from collections import defaultdict
 from decimal import Decimal
 
+from polymarket_bot.state.resolution import resolved_shares
+
 ZERO = Decimal(0)
 
 
@@ -27,6 +29,8 @@ def _positions_match_fills(db: sqlite3.Connection) -> list[str]:
     applied: dict[str, Decimal] = defaultdict(Decimal)
     for token_id, side, size in db.execute("SELECT token_id, side, size FROM our_fills"):
         applied[token_id] += Decimal(size) if side == "BUY" else -Decimal(size)
+    for token_id, shares in resolved_shares(db):  # closed by their market's resolution
+        applied[token_id] -= shares
     held = {token_id: Decimal(size)
             for token_id, size in db.execute("SELECT token_id, size FROM positions")}
     return [f"position {token_id}: size {held.get(token_id, ZERO)} but its fills sum to "

@@ -174,8 +174,42 @@ _INITIAL = (
         updated_at REAL NOT NULL)""",
 )
 
+# A market's end: the payout each of its tokens got, the positions it closed (what they held and
+# the P&L booked), and the redemption that turns winning tokens into pUSD, exactly once.
+_RESOLUTION = (
+    """CREATE TABLE IF NOT EXISTS resolutions (
+        condition_id TEXT PRIMARY KEY,
+        payouts TEXT NOT NULL,
+        neg_risk INTEGER NOT NULL DEFAULT 0,
+        source TEXT NOT NULL,
+        resolved_at REAL NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS resolved_positions (
+        token_id TEXT PRIMARY KEY,
+        condition_id TEXT NOT NULL,
+        shares TEXT NOT NULL,
+        cost TEXT NOT NULL,
+        payout_price TEXT NOT NULL,
+        payout TEXT NOT NULL,
+        pnl TEXT NOT NULL,
+        resolved_at REAL NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS resolved_positions_condition ON resolved_positions (condition_id)",
+    """CREATE TABLE IF NOT EXISTS redemptions (
+        condition_id TEXT PRIMARY KEY,
+        status TEXT NOT NULL,
+        route TEXT NOT NULL,
+        expected TEXT NOT NULL,
+        tx_hash TEXT,
+        nonce INTEGER,
+        raw_tx TEXT,
+        payout TEXT,
+        error TEXT,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL)""",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial", _INITIAL),
+    Migration(2, "resolution", _RESOLUTION),
 )
 
 

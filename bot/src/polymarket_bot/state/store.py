@@ -35,6 +35,7 @@ from polymarket_bot.models import (
 )
 from polymarket_bot.state import integrity, ledger
 from polymarket_bot.state.ledger import ZERO, Holding, q6, text
+from polymarket_bot.state.resolution import DONE, ResolutionBooks
 from polymarket_bot.state.schema import MIGRATIONS, Migration, migrate
 
 UNRESOLVED = (IntentStatus.PENDING, IntentStatus.SIGNED, IntentStatus.POSTED)
@@ -71,7 +72,7 @@ DB_FILE = "bot.db"  # the state database inside STATE_DIR
 DUST = Decimal("0.01")
 
 
-class Store:
+class Store(ResolutionBooks):
     """The state file under STATE_DIR. Creates it (mode 0600) and migrates it on open."""
 
     def __init__(self, path: Path, *, migrations: Sequence[Migration] = MIGRATIONS,
@@ -561,6 +562,10 @@ class Store:
             if row["side"] == Side.BUY.value and row["status"] == "live":
                 reserved += (Decimal(row["size"]) - Decimal(row["filled_size"])) * Decimal(
                     row["limit_price"])
+        # a paper redemption pays its winning shares back into the paper balance
+        spent -= sum((Decimal(row["payout"]) for row in self._read(
+            "SELECT payout FROM redemptions WHERE status = ? AND payout IS NOT NULL", (DONE,))),
+            ZERO)
         return spent, reserved
 
     # --- ops --------------------------------------------------------------------------------
