@@ -70,6 +70,7 @@ def test_strings_and_objects_mix_with_overrides(tmp_path: Path) -> None:
 def test_shipped_example_is_valid() -> None:
     config = load_wallets(EXAMPLE)
     assert len(config.targets) == 3 and len(config.enabled()) == 2
+    assert [t.exit_policy for t in config.targets] == ["mirror", "hold", "mirror"]
 
 
 @pytest.mark.parametrize(("entry", "expected"), [
@@ -131,6 +132,8 @@ def test_bad_top_level_value_is_named(changes: dict[str, Any], field: str, expec
     ({"address": ALICE, "enabled": "sometimes"}, "target_wallets[0].enabled",
      "must be true or false"),
     ({"label": "no address"}, "target_wallets[0].address", "is required but not set"),
+    ({"address": ALICE, "exit_policy": "sell"}, "target_wallets[0].exit_policy",
+     "must be one of"),
 ])
 def test_bad_wallet_option_is_named(entry: dict[str, Any], field: str, expected: str,
                                     tmp_path: Path) -> None:

@@ -52,6 +52,24 @@ def test_a_sell_exits_the_same_fraction_of_what_we_copied() -> None:
     assert decision.limit_price == D("0.58")  # 0.60 - 0.02, a floor
 
 
+def test_a_hold_wallet_s_sell_is_journaled_not_copied() -> None:
+    rules = (WalletRule(ALICE, label="alice", confidence=0.9, exit_policy="hold"),)
+    decision = decide(fill(Side.SELL, "0.60", "50"),
+                      ctx(position=position(40, 20), copied_shares=D(20)),
+                      limits(wallets=rules))
+    assert_skip(decision, reasons.HOLD_TO_RESOLUTION, "until the market resolves")
+    # its buys are copied as before
+    assert decide(fill(), ctx(), limits(wallets=rules)).action is Action.COPY
+
+
+def test_a_close_only_region_copies_exits_but_no_buys() -> None:
+    assert_skip(decide(fill(), ctx(close_only=True), limits()), reasons.CLOSE_ONLY, "exits only")
+    exit_ = decide(fill(Side.SELL, "0.60", "50"),
+                   ctx(close_only=True, position=position(40, 20), copied_shares=D(20)),
+                   limits())
+    assert exit_.action is Action.COPY
+
+
 def test_wallet_lookup_ignores_address_case() -> None:
     assert decide(fill(wallet=ALICE.lower()), ctx(), limits()).action is Action.COPY
 

@@ -38,6 +38,7 @@ class Target:
     sizing_value: float | None = None
     max_position_size: float | None = None
     min_trade_interval_minutes: float | None = None
+    exit_policy: str | None = None
 
 
 @dataclass
@@ -51,10 +52,13 @@ class Wallets:
 def test_from_config_reads_every_setting() -> None:
     wallets = Wallets(targets=[
         Target(ALICE, label="alice", confidence=0.8, sizing_mode="proportional",
-               sizing_value=0.5, max_position_size=20, min_trade_interval_minutes=1),
+               sizing_value=0.5, max_position_size=20, min_trade_interval_minutes=1,
+               exit_policy="hold"),
         Target(BOB, enabled=False),
     ])
     limits = Limits.from_config(Settings(), wallets)
+    assert limits.for_wallet(ALICE).exit_policy == "hold"
+    assert limits.for_wallet(BOB).exit_policy == "mirror"
 
     assert limits.max_position_usdc == D(50) and isinstance(limits.max_position_usdc, Decimal)
     assert limits.max_daily_loss_usdc == D(100)

@@ -104,6 +104,22 @@ async def test_a_malformed_row_is_rejected_alone_and_named_in_the_log(
     assert await cycle(data) == []
 
 
+async def test_a_target_s_redeem_is_not_a_sell_and_not_an_error(
+        server: tuple[Activity, str]) -> None:
+    # the real /activity lists REDEEM rows (size and usdcSize of the winnings, side often empty
+    # or SELL-like) next to trades when a market resolves: none of them may become a copy exit
+    activity, url = server
+    data = source(url, MemoryCursorStore())
+    await cycle(data)
+    activity.rows += [row(1, T0 + 1),
+                      row(2, T0 + 2, type="REDEEM", side="SELL", size=10, usdcSize=10, price=1),
+                      row(3, T0 + 2, type="MERGE", side="", price=0),
+                      row(4, T0 + 3)]
+    got = await cycle(data)
+    assert [f.tx_hash[-1] for f in got] == ["1", "4"]
+    assert data.last_report.rejected == 0 and data.health.rejected_records == 0
+
+
 async def test_pages_past_the_offset_cap_restart_from_the_newest_second(
         server: tuple[Activity, str]) -> None:
     activity, url = server
