@@ -76,6 +76,7 @@ class Bot:
             "PRIVATE_KEY": KEY, "POLYGON_RPC_URL": sim.urls["rpc"],
             "CLOB_HOST": sim.urls["clob"], "DATA_API_HOST": sim.urls["data"],
             "GAMMA_HOST": sim.urls["gamma"], "TRADING_MODE": "live",
+            "GEOBLOCK_URL": sim.urls["gamma"] + "/api/geoblock",
             "LIVE_TRADING_ACKNOWLEDGED": "true", "WALLETS_FILE": str(workdir / "wallets.json"),
             "STATE_DIR": str(workdir / "state"), "SOURCE_MODE": mode,
             "POLL_INTERVAL_SECONDS": "1", "CHAIN_POLL_INTERVAL_SECONDS": "0.2",

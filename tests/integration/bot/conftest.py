@@ -18,13 +18,14 @@ def bot(tmp_path: Path) -> Iterator[BotRun]:
     """A simulator with three markets and a funded wallet, and a live-mode bot config for it."""
     running = start_background(Scenario.model_validate(MARKETS), block_time=0.1)
     httpx.post(f"{running.urls['admin']}/fund",
-               json={"address": BOT_ADDRESS, "collateral": 100000}).raise_for_status()
+               json={"address": BOT_ADDRESS, "collateral": 100000, "pol": 10}).raise_for_status()
     env = {
         "PRIVATE_KEY": BOT_KEY,
         "POLYGON_RPC_URL": running.urls["rpc"],
         "CLOB_HOST": running.urls["clob"],
         "DATA_API_HOST": running.urls["data"],
         "GAMMA_HOST": running.urls["gamma"],
+        "GEOBLOCK_URL": running.urls["gamma"] + "/api/geoblock",
         "TRADING_MODE": "live",
         "LIVE_TRADING_ACKNOWLEDGED": "true",
         "WALLETS_FILE": str(tmp_path / "wallets.json"),

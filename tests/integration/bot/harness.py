@@ -80,7 +80,7 @@ class BotRun:
     def log_text(self) -> str:
         return "".join(p.read_text() for p in self.logs)
 
-    def wait_for_log(self, text: str, timeout: float = 30) -> None:
+    def wait_for_log(self, text: str, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
         while text not in self.logs[-1].read_text():
             if self.proc is not None and self.proc.poll() is not None:
