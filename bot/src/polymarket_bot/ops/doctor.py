@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import urllib.request
 from dataclasses import asdict, dataclass
 from decimal import Decimal
@@ -135,7 +134,7 @@ def close_only(checks: list[Check]) -> bool:
     return any(c.name == "geoblock" and c.status == WARN for c in checks)
 
 
-def report(checks: list[Check], out: Any = sys.stdout) -> None:
+def report(checks: list[Check], out: Any = None) -> None:
     icons = {OK: "✅", WARN: "⚠️", FAIL: "❌"}
     for check in checks:
         say(f"{icons[check.status]} {check.name}: {check.message}", out)
