@@ -202,6 +202,9 @@ class Engine:
                     if not self.store.record_detection(fill, decision, intent):
                         continue  # already recorded (the other source, or before a restart)
                     self.store.set_mark(fill.token_id, fill.price)
+                    if market is not None and intent is not None:
+                        self.store.name_market(market.token_id, market.condition_id,
+                                               market.question or market.slug, market.outcome)
                     decided.append((fill, decision))
                     if intent is not None:
                         intents.append(intent)

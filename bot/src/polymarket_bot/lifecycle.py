@@ -15,13 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from polymarket_bot.execution.redeem import Outcome, Redeemer
+from polymarket_bot.ops.telegram_control import REDEEM_FLAG
 from polymarket_bot.sources.markets import MarketDirectory
 from polymarket_bot.sources.resolution import ResolutionWatcher
 from polymarket_bot.state.resolution import ResolvedPosition
 from polymarket_bot.state.store import Store
 
 log = logging.getLogger(__name__)
-REDEEM_FLAG = "redeem_requested"  # set by Telegram /redeem: retry failed ones too, now
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,14 @@ from pathlib import Path
 
 from alerts_helpers import CRITICAL, HIGH, TOKEN, texts, wait_messages
 
-from polymarket_bot.ops.telegram_control import TelegramControl
+from polymarket_bot.models import Action, Decision, OrderIntent, OrderResult, Side, TargetFill
+from polymarket_bot.ops.telegram_control import REDEEM_FLAG, TelegramControl
 from polymarket_bot.policy.limits import Limits
 from polymarket_bot.state.store import DB_FILE, Store
 
 FOREIGN = "-1009999999999"
+WALLET = "0xf1E2612B0E5e9aC3138DC86aED01B0d3D15E443D"
+CONDITION = "0x" + "5a" * 32
 
 
 @contextlib.asynccontextmanager
@@ -61,6 +64,37 @@ async def test_pause_resume_status_from_the_configured_chat(sim, tmp_path) -> No
         assert "total 0 pUSD" in pnl and "realized 0" in pnl
         assert "/status" in await ask(sim, HIGH, "/whatever")
     assert ctl.handled == 7 and ctl.ignored == 0
+
+
+def won_market(store: Store) -> None:
+    """A position of 10 shares whose market resolved in its favour: 10 pUSD to redeem."""
+    now = time.time()
+    fill = TargetFill(key="k1", wallet=WALLET, source="chain", tx_hash="0x01", timestamp=now,
+                      token_id="11", condition_id=CONDITION, side=Side.BUY, size=Decimal(10),
+                      price=Decimal("0.4"), usdc_size=Decimal(4), detected_at=now)
+    decision = Decision(fill_key="k1", wallet=WALLET, token_id="11", condition_id=CONDITION,
+                        action=Action.COPY, reason="copied", side=Side.BUY, size=Decimal(10),
+                        limit_price=Decimal("0.4"), decided_at=now)
+    intent = OrderIntent(id="i1", fill_key="k1", wallet=WALLET, token_id="11",
+                         condition_id=CONDITION, side=Side.BUY, size=Decimal(10),
+                         limit_price=Decimal("0.4"), created_at=now)
+    store.record_detection(fill, decision, intent)
+    store.apply_result("i1", OrderResult(order_id="0x1", status="matched",
+                                         filled_size=Decimal(10), avg_price=Decimal("0.4")))
+    store.resolve(CONDITION, {"11": Decimal(1), "12": Decimal(0)}, source="gamma")
+
+
+async def test_redeem_is_requested_by_a_configured_chat_only(sim, tmp_path) -> None:
+    async with control(sim, tmp_path) as (_, store):
+        assert "nothing to redeem" in await ask(sim, HIGH, "/redeem")
+        won_market(store)
+        sim.sim.telegram.inject_update(int(FOREIGN), "/redeem")
+        await ask(sim, HIGH, "/status")
+        assert store.get_flag(REDEEM_FLAG) is None  # the stranger changed nothing
+        reply = await ask(sim, HIGH, "/redeem")
+        assert "REDEEM requested: 1 market(s), 10 pUSD" in reply
+        assert store.get_flag(REDEEM_FLAG) == "1"
+    assert texts(sim, FOREIGN) == []
 
 
 async def test_foreign_chat_is_ignored_and_gets_no_reply(sim, tmp_path, caplog) -> None:

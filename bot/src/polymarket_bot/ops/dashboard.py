@@ -47,6 +47,9 @@ def collect(db_path: Path, labels: dict[str, str], health: dict | None,
     since = now - WINDOW_HOURS * 3600
     with Store(db_path, busy_timeout=2.0) as store:
         positions = store.positions()
+        names = store.market_names()
+        resolved = store.resolved_positions()
+        redemptions = {r.condition_id: r for r in store.redemptions()}
         daily = store.daily_pnl(utc_day(now))
         decisions = store.decisions(limit=RECENT)
         reasons = store.decision_counts(since)
@@ -69,19 +72,34 @@ def collect(db_path: Path, labels: dict[str, str], health: dict | None,
         mark = p.mark_price
         upnl = q6(p.size * mark - p.cost) if mark is not None else None
         unrealized += upnl or ZERO
+        question, outcome = names.get(p.token_id, ("", outcomes.get(p.token_id)))
         open_rows.append({"token_id": p.token_id, "condition_id": p.condition_id,
-                          "outcome": outcomes.get(p.token_id), "size": _num(p.size),
+                          "market": question, "outcome": outcome, "size": _num(p.size),
                           "avg_cost": _num(p.cost / p.size) if p.size else None,
                           "cost": _num(p.cost), "mark": _num(mark),
                           "unrealized_pnl": _num(upnl)})
 
-    # the equity curve: cumulative realized P&L at each fill, then today's marks on top
+    resolved_rows = []
+    for r in resolved:
+        question, outcome = names.get(r.token_id, ("", outcomes.get(r.token_id)))
+        redemption = redemptions.get(r.condition_id)
+        resolved_rows.append({
+            "token_id": r.token_id, "market": question, "outcome": outcome,
+            "result": "won" if r.payout_price > 0 else "lost", "shares": _num(r.shares),
+            "payout": _num(r.payout), "pnl": _num(r.pnl), "resolved_at": r.resolved_at,
+            "redeemed": redemption.status if redemption else ("—" if r.payout <= 0
+                                                              else "pending")})
+
+    # the equity curve: cumulative realized P&L at each fill and resolution, then today's marks
     realized, curve = ZERO, []
     by_wallet_pnl: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    for row in fills:
-        realized += Decimal(row["realized"])
-        by_wallet_pnl[row["wallet"]] += Decimal(row["realized"])
-        curve.append([row["ts"], float(realized)])
+    events = [(row["ts"], Decimal(row["realized"]), row["wallet"]) for row in fills]
+    events += [(r.resolved_at, r.pnl, None) for r in resolved]
+    for ts, pnl, wallet in sorted(events, key=lambda e: e[0]):
+        realized += pnl
+        if wallet is not None:
+            by_wallet_pnl[wallet] += pnl
+        curve.append([ts, float(realized)])
     curve.append([now, float(realized + unrealized)])
 
     targets: dict[str, dict[str, Any]] = {}
@@ -110,6 +128,7 @@ def collect(db_path: Path, labels: dict[str, str], health: dict | None,
         },
         "skip_reasons": {r: n for r, n in reasons.items() if r != "copied"},
         "positions": open_rows,
+        "resolved": resolved_rows,
         "equity_curve": curve,
         "decisions": recent,
         "targets": sorted(targets.values(), key=lambda t: (-t["copies"], t["label"])),

@@ -112,14 +112,33 @@ def _positions(rows: list[dict[str, Any]]) -> str:
         return '<p class="muted" data-testid="no-positions">No open positions.</p>'
     body = "".join(
         f'<tr data-testid="position-row" data-token="{_e(p["token_id"])}" '
-        f'data-size="{_e(p["size"])}"><td title="{_e(p["token_id"])}">'
-        f'{_e(p["token_id"][:10])}… <span class="muted">{_e(p["condition_id"][:10])}</span></td>'
+        f'data-size="{_e(p["size"])}"><td title="{_e(p["token_id"])}">{_market(p)}</td>'
         f'<td>{_e(p["outcome"] or "—")}</td><td class="n" data-testid="position-size">'
         f'{_e(p["size"])}</td><td class="n">{_e(p["avg_cost"] or "—")}</td>'
         f'<td class="n">{_e(p["mark"] or "—")}</td><td class="n {_tone(p["unrealized_pnl"])}" '
         f'data-testid="position-upnl">{_money(p["unrealized_pnl"])}</td></tr>' for p in rows)
-    return ("<table><tr><th>Token / market</th><th>Outcome</th><th>Size</th><th>Avg cost</th>"
+    return ("<table><tr><th>Market</th><th>Outcome</th><th>Size</th><th>Avg cost</th>"
             f"<th>Mark</th><th>Unrealized</th></tr>{body}</table>")
+
+
+def _market(row: dict[str, Any]) -> str:
+    """The market's question; a token id only when the bot never learned the question."""
+    if row.get("market"):
+        return _e(row["market"])
+    return f'token {_e(row["token_id"][:10])}…'
+
+
+def _resolved(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return '<p class="muted" data-testid="no-resolved">No resolved positions yet.</p>'
+    body = "".join(
+        f'<tr data-testid="resolved-row" data-token="{_e(r["token_id"])}" '
+        f'data-redeemed="{_e(r["redeemed"])}"><td title="{_e(r["token_id"])}">{_market(r)}</td>'
+        f'<td>{_e(r["outcome"] or "—")} ({_e(r["result"])})</td><td class="n">{_e(r["shares"])}'
+        f'</td><td class="n">{_e(r["payout"])}</td><td class="n {_tone(r["pnl"])}">'
+        f'{_money(r["pnl"])}</td><td>{_e(r["redeemed"])}</td></tr>' for r in rows)
+    return ("<table><tr><th>Market</th><th>Outcome</th><th>Shares</th><th>Payout</th>"
+            f"<th>P&amp;L</th><th>Redeemed</th></tr>{body}</table>")
 
 
 def _decisions(rows: list[dict[str, Any]]) -> str:
@@ -192,6 +211,7 @@ def render(s: dict[str, Any]) -> str:
         f"<h2>P&amp;L over time (realized, then marked open positions)</h2>"
         f"{_curve(s['equity_curve'])}"
         f"<h2>Open positions</h2>{_positions(s['positions'])}"
+        f"<h2>Resolved positions</h2>{_resolved(s.get('resolved', []))}"
         f'<div class="cols"><div><h2>Targets</h2>{_targets(s["targets"], hours)}</div>'
         f"<div><h2>Health</h2>{_health(s['health'])}"
         f"<h2>Skip reasons ({hours} h)</h2>{_reasons(s['skip_reasons'])}</div></div>"

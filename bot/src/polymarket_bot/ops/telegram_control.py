@@ -1,4 +1,4 @@
-"""Operator commands over Telegram: /status /positions /pnl /pause /resume /limits /help.
+"""Operator commands over Telegram: /status /positions /pnl /pause /resume /limits /redeem /help.
 
 A plain `Bot.get_updates` long-poll loop inside the bot's event loop (no second Application, no
 thread). Only messages from the configured chat(s) are answered; anyone else is logged with the
@@ -24,8 +24,9 @@ from polymarket_bot.ops.alerts import MAX_TEXT, Scrubber, make_bot, retry_after_
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("status", "positions", "pnl", "pause", "resume", "limits", "help")
+COMMANDS = ("status", "positions", "pnl", "pause", "resume", "limits", "redeem", "help")
 PAUSED_FLAG = "paused"
+REDEEM_FLAG = "redeem_requested"  # the life cycle task redeems (failed ones too) on its next pass
 
 
 def _fmt(value: Any) -> str:
@@ -172,6 +173,8 @@ class TelegramControl:
             self.store.set_flag(PAUSED_FLAG, None)
             log.warning("resumed from telegram")
             return "▶️ RESUMED: copying new positions again."
+        if command == "redeem":
+            return self._redeem()
         if command == "limits":
             rows = limits_dict(self.limits)
             return "📏 LIMITS\n" + "\n".join(f"{k}: {_fmt(v)}" for k, v in rows.items())
@@ -187,6 +190,16 @@ class TelegramControl:
             lines.append(f"• {short(p.token_id)}: {_fmt(p.size)} sh, cost {_fmt(p.cost)}{mark}, "
                          f"realized {_fmt(p.realized_pnl)}")
         return "\n".join(lines)
+
+    def _redeem(self) -> str:
+        waiting = self.store.redeemable()
+        if not waiting:
+            return "💵 nothing to redeem"
+        self.store.set_flag(REDEEM_FLAG, "1")
+        log.warning("redeem requested from telegram: %d market(s)", len(waiting))
+        total = sum((r.expected for r in waiting), Decimal(0))
+        return (f"💵 REDEEM requested: {len(waiting)} market(s), {_fmt(total)} pUSD; each "
+                "result follows as a REDEEMED or REDEEM FAILED alert")
 
     def _pnl(self) -> str:
         day = datetime.now(UTC).strftime("%Y-%m-%d")

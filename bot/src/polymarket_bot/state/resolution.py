@@ -136,6 +136,19 @@ class ResolutionBooks:
                         IntentStatus.PENDING.value))
         return closed
 
+    def name_market(self: _Db, token_id: str, condition_id: str, question: str,
+                    outcome: str) -> None:
+        with self._tx(durable=False) as db:
+            db.execute("INSERT INTO market_names (token_id, condition_id, question, outcome) "
+                       "VALUES (?, ?, ?, ?) ON CONFLICT (token_id) DO UPDATE SET "
+                       "question = excluded.question, outcome = excluded.outcome",
+                       (token_id, condition_id, question, outcome))
+
+    def market_names(self: _Db) -> dict[str, tuple[str, str]]:
+        """token id → (market question, outcome name), for every token we have traded."""
+        return {r["token_id"]: (r["question"], r["outcome"]) for r in self._read(
+            "SELECT token_id, question, outcome FROM market_names")}
+
     def is_resolved(self: _Db, condition_id: str) -> bool:
         return bool(self._read("SELECT 1 FROM resolutions WHERE condition_id = ?",
                                (condition_id.lower(),)))

@@ -193,6 +193,12 @@ _RESOLUTION = (
         pnl TEXT NOT NULL,
         resolved_at REAL NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS resolved_positions_condition ON resolved_positions (condition_id)",
+    # what a human calls a token (the dashboard and alerts show these, never bare token ids)
+    """CREATE TABLE IF NOT EXISTS market_names (
+        token_id TEXT PRIMARY KEY,
+        condition_id TEXT NOT NULL,
+        question TEXT NOT NULL,
+        outcome TEXT NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS redemptions (
         condition_id TEXT PRIMARY KEY,
         status TEXT NOT NULL,
