@@ -13,16 +13,22 @@ from typing import Any
 
 from polymarket_bot.config import Settings
 from polymarket_bot.config.check import say
-from polymarket_bot.execution.contracts import NAMES
-from polymarket_bot.execution.redeem import Redeemer
-from polymarket_bot.execution.wallet import ChainWallet, GasTooHigh
-from polymarket_bot.ops import doctor
 from polymarket_bot.ops.operator_cli import _parser
 from polymarket_bot.state.store import DB_FILE, Store
 
+# web3 is imported by the commands that use it, not at CLI start: `version` must stay quick
 
-def _wallet(settings: Settings) -> ChainWallet:
+
+def _wallet(settings: Settings) -> Any:
+    from polymarket_bot.execution.wallet import ChainWallet
+
     return ChainWallet(str(settings.POLYGON_RPC_URL), settings.PRIVATE_KEY, settings.CHAIN_ID)
+
+
+def _doctor(settings: Settings, args: argparse.Namespace) -> int:
+    from polymarket_bot.ops import doctor
+
+    return doctor.command(settings, args)
 
 
 def _approve(settings: Settings, args: argparse.Namespace) -> int:
@@ -34,6 +40,9 @@ def _approve(settings: Settings, args: argparse.Namespace) -> int:
             "Polymarket's relayer; open polymarket.com with it and finish its trading setup",
             sys.stderr)
         return 2
+    from polymarket_bot.execution.contracts import NAMES
+    from polymarket_bot.execution.wallet import GasTooHigh
+
     wallet = _wallet(settings)
     missing = wallet.missing_approvals(wallet.address)
     if not missing:
@@ -66,6 +75,8 @@ def _approve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _redeem(settings: Settings, args: argparse.Namespace) -> int:
+    from polymarket_bot.execution.redeem import Redeemer
+
     live = settings.is_live
     wallet = _wallet(settings) if live else None
     with Store(settings.STATE_DIR / DB_FILE) as store:
@@ -87,7 +98,7 @@ def _redeem(settings: Settings, args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     _parser(sub, "doctor", "is the wallet ready for live trading: signature type, pUSD, POL, "
-            "every approval, geoblock (exit 1 in live mode if not)", doctor.command,
+            "every approval, geoblock (exit 1 in live mode if not)", _doctor,
             json_flag=True)
     approve = _parser(sub, "approve", "grant the missing trading and redeeming approvals (live "
                       "mode, EOA; shows each transaction first)", _approve)
