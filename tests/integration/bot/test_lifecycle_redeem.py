@@ -13,8 +13,10 @@ from lifecycle_helpers import (
     resolve,
     sent_transactions,
     state,
+    wallet,
 )
 
+from polymarket_bot.execution.contracts import APPROVALS
 from polymarket_bot.state import utc_day
 
 
@@ -74,3 +76,16 @@ def test_a_lost_market_closes_the_position_and_sends_nothing(bot: BotRun) -> Non
     bot.stop()
     assert sent_transactions(bot) == txs
     assert redemption_status(bot, condition) is None
+
+
+def test_re_sending_the_same_signed_transaction_is_not_an_error(bot: BotRun) -> None:
+    # a restart re-sends the stored bytes of a redemption the node may already hold
+    chain = wallet(bot)
+    bot.wait_until(lambda: chain.pol_balance(chain.address) > 0, what="the funding block")
+    approval = chain.missing_approvals(chain.address) or list(APPROVALS)
+    signed = chain.sign(chain.approval_call(approval[0]), chain.next_nonce())
+    chain.send(signed)
+    chain.send(signed)  # "already known" (pending) or "nonce too low" (mined): same tx
+    assert chain.wait(signed.tx_hash)["status"] == 1
+    chain.send(signed)
+    assert chain.mined_nonce() == signed.nonce + 1

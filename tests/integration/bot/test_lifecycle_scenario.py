@@ -29,8 +29,9 @@ def open_positions(bot: BotRun) -> int:
 def test_markets_resolve_both_ways_and_the_books_match_the_chain(bot: BotRun) -> None:
     bot.env |= {"RESOLUTION_INTERVAL_SECONDS": "0.3", "MAX_OPEN_POSITIONS": "2"}
     whale, other = target(0), target(1)
-    start = pusd(bot)
     bot.start()
+    bot.wait_until(lambda: pusd(bot) > 0, what="the funding block")
+    start = pusd(bot)
     # day 1: two copies fill the open-position gate; a third market is refused
     bot.trade(whale, "rain", "Yes", "BUY", 100, 0.53)
     bot.trade(whale, "lakers-celtics", "Lakers", "BUY", 100, 0.42)

@@ -16,7 +16,7 @@ from typing import Any
 from eth_account import Account
 from pydantic import SecretStr
 from web3 import Web3
-from web3.exceptions import TransactionNotFound
+from web3.exceptions import TransactionNotFound, Web3RPCError
 
 from polymarket_bot.execution.contracts import (
     ADAPTER_ABI,
@@ -127,7 +127,7 @@ class ChainWallet:
         same hash, one transaction."""
         try:
             self.w3.eth.send_raw_transaction(signed.raw)
-        except ValueError as exc:
+        except (ValueError, Web3RPCError) as exc:  # web3 8 raises Web3RPCError for node errors
             text = str(exc).lower()
             if not any(known in text for known in ("already known", "nonce too low",
                                                    "already imported", "known transaction")):
