@@ -62,6 +62,8 @@ def _close(sim: Sim, market: Market, winner: int) -> Market:
     if sim.engine is not None:
         sim.engine.close_market(market)
     if sim.chain is not None:
+        # a no-op for conditions already prepared; markets added bypassing add_market need it
+        sim.chain.prepare_condition(market.condition_id, len(market.outcomes))
         sim.chain.report_payouts(market.condition_id, market.payouts, market.neg_risk)
     return market
 
