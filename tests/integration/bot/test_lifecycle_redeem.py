@@ -4,9 +4,12 @@ chain through the right collateral adapter, exactly once even when killed mid-re
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
+import httpx
 from harness import BotRun, target
 from lifecycle_helpers import (
+    book_position,
     market,
     pusd,
     redemption_status,
@@ -15,9 +18,16 @@ from lifecycle_helpers import (
     state,
     wallet,
 )
+from pydantic import SecretStr
 
-from polymarket_bot.execution.contracts import APPROVALS
-from polymarket_bot.state import utc_day
+from polymarket_bot.execution.contracts import APPROVALS, CONDITIONAL_TOKENS, PUSD, ZERO32
+from polymarket_bot.execution.redeem import Redeemer
+from polymarket_bot.execution.wallet import ChainWallet
+from polymarket_bot.state import Store, utc_day
+
+# Hardhat's public test key #1 (obviously fake): a second wallet beside the bot's
+OTHER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
+OTHER_ADDRESS = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 
 
 def _copied_position(bot: BotRun, slug: str, outcome: str, price: float) -> Decimal:
@@ -89,3 +99,38 @@ def test_re_sending_the_same_signed_transaction_is_not_an_error(bot: BotRun) -> 
     assert chain.wait(signed.tx_hash)["status"] == 1
     chain.send(signed)
     assert chain.mined_nonce() == signed.nonce + 1
+
+
+class TrapWallet(ChainWallet):
+    """The redemption the bot must never trust: the CTF itself with pUSD as collateral (what
+    the old bots do). It succeeds on chain and pays nothing."""
+
+    def redeem_call(self, condition_id: str, neg_risk: bool) -> dict:
+        ctf = self.w3.eth.contract(address=CONDITIONAL_TOKENS, abi=TRAP_ABI)
+        fn = ctf.functions.redeemPositions(PUSD, ZERO32, bytes.fromhex(condition_id[2:]), [1, 2])
+        return {"to": fn.address, "data": fn._encode_transaction_data()}
+
+
+TRAP_ABI = [{"type": "function", "name": "redeemPositions", "stateMutability": "nonpayable",
+             "inputs": [{"name": "", "type": "address"}, {"name": "", "type": "bytes32"},
+                        {"name": "", "type": "bytes32"}, {"name": "", "type": "uint256[]"}],
+             "outputs": []}]
+
+
+def test_a_zero_payout_for_winning_tokens_is_a_failure_never_success(
+        bot: BotRun, tmp_path: Path) -> None:
+    condition, tokens = market(bot, "rain")
+    httpx.post(f"{bot.admin}/fund", json={"address": OTHER_ADDRESS, "collateral": 1, "pol": 1,
+                                          "shares": {tokens[0]: 7}}).raise_for_status()
+    trap = TrapWallet(bot.sim.urls["rpc"], SecretStr(OTHER_KEY), 137)
+    bot.wait_until(lambda: trap.token_balance(OTHER_ADDRESS, tokens[0]) == 7, what="funding")
+    resolve(bot, "rain", "Yes")
+    with Store(tmp_path / "trap.db") as store:
+        book_position(store, tokens[0], condition, Decimal(7), Decimal("0.5"))
+        store.resolve(condition, {tokens[0]: Decimal(1), tokens[1]: Decimal(0)}, source="gamma")
+        [outcome] = Redeemer(store, live=True, wallet=trap).redeem_all()
+        assert (outcome.status, outcome.payout, outcome.expected) == ("failed", 0, 7)
+        assert "paid 0 pUSD, expected 7" in outcome.detail
+        assert store.redemption(condition).status == "failed"
+        assert store.redeemable()[0].expected == 7  # still owed: `redeem` can retry it
+    assert trap.token_balance(OTHER_ADDRESS, tokens[0]) == 7  # nothing was burned

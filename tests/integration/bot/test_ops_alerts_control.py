@@ -10,14 +10,13 @@ from decimal import Decimal
 from pathlib import Path
 
 from alerts_helpers import CRITICAL, HIGH, TOKEN, texts, wait_messages
+from lifecycle_helpers import book_position
 
-from polymarket_bot.models import Action, Decision, OrderIntent, OrderResult, Side, TargetFill
 from polymarket_bot.ops.telegram_control import REDEEM_FLAG, TelegramControl
 from polymarket_bot.policy.limits import Limits
 from polymarket_bot.state.store import DB_FILE, Store
 
 FOREIGN = "-1009999999999"
-WALLET = "0xf1E2612B0E5e9aC3138DC86aED01B0d3D15E443D"
 CONDITION = "0x" + "5a" * 32
 
 
@@ -68,19 +67,7 @@ async def test_pause_resume_status_from_the_configured_chat(sim, tmp_path) -> No
 
 def won_market(store: Store) -> None:
     """A position of 10 shares whose market resolved in its favour: 10 pUSD to redeem."""
-    now = time.time()
-    fill = TargetFill(key="k1", wallet=WALLET, source="chain", tx_hash="0x01", timestamp=now,
-                      token_id="11", condition_id=CONDITION, side=Side.BUY, size=Decimal(10),
-                      price=Decimal("0.4"), usdc_size=Decimal(4), detected_at=now)
-    decision = Decision(fill_key="k1", wallet=WALLET, token_id="11", condition_id=CONDITION,
-                        action=Action.COPY, reason="copied", side=Side.BUY, size=Decimal(10),
-                        limit_price=Decimal("0.4"), decided_at=now)
-    intent = OrderIntent(id="i1", fill_key="k1", wallet=WALLET, token_id="11",
-                         condition_id=CONDITION, side=Side.BUY, size=Decimal(10),
-                         limit_price=Decimal("0.4"), created_at=now)
-    store.record_detection(fill, decision, intent)
-    store.apply_result("i1", OrderResult(order_id="0x1", status="matched",
-                                         filled_size=Decimal(10), avg_price=Decimal("0.4")))
+    book_position(store, "11", CONDITION, Decimal(10), Decimal("0.4"))
     store.resolve(CONDITION, {"11": Decimal(1), "12": Decimal(0)}, source="gamma")
 
 
