@@ -134,3 +134,30 @@ def test_a_zero_payout_for_winning_tokens_is_a_failure_never_success(
         assert store.redemption(condition).status == "failed"
         assert store.redeemable()[0].expected == 7  # still owed: `redeem` can retry it
     assert trap.token_balance(OTHER_ADDRESS, tokens[0]) == 7  # nothing was burned
+
+
+def test_a_proxy_wallet_is_told_to_claim_by_hand_and_booked_once_the_tokens_are_gone(
+        bot: BotRun, tmp_path: Path) -> None:
+    condition, tokens = market(bot, "lakers-celtics")
+    httpx.post(f"{bot.admin}/fund", json={"address": OTHER_ADDRESS, "collateral": 1, "pol": 1,
+                                          "shares": {tokens[1]: 4}}).raise_for_status()
+    holder = ChainWallet(bot.sim.urls["rpc"], SecretStr(OTHER_KEY), 137)
+    bot.wait_until(lambda: holder.token_balance(OTHER_ADDRESS, tokens[1]) == 4, what="funding")
+    resolve(bot, "lakers-celtics", "Celtics")
+    with Store(tmp_path / "proxy.db") as store:
+        book_position(store, tokens[1], condition, Decimal(4), Decimal("0.6"))
+        store.resolve(condition, {tokens[0]: Decimal(0), tokens[1]: Decimal(1)}, source="chain")
+        # the funds sit in a proxy wallet (here: the holder's address); our key only reads
+        redeemer = Redeemer(store, live=True, signature_type=1, funder=OTHER_ADDRESS,
+                            wallet=wallet(bot))
+        [first] = redeemer.redeem_all()
+        assert first.status == "manual" and "Portfolio → Claim" in first.detail
+        [again] = redeemer.redeem_all()
+        assert again.status == "skipped"  # one alert, not one a minute
+        # the operator claims it on polymarket.com (here: the holder redeems through the adapter)
+        claim = holder.sign(holder.redeem_call(condition, False), holder.next_nonce())
+        holder.send(claim)
+        assert holder.wait(claim.tx_hash)["status"] == 1
+        [done] = redeemer.redeem_all()
+        assert (done.status, done.payout) == ("done", 4)
+        assert store.redeemable() == [] and redeemer.redeem_all() == []

@@ -113,3 +113,29 @@ def test_a_lost_market_has_nothing_to_redeem(store: Store) -> None:
     store.resolve(CONDITION, {WIN: D(1), LOSE: D(0)}, source="gamma", now=DAY)
     assert store.redeemable() == []
     assert store.open_conditions() == []
+
+
+def test_metrics_show_redeemable_then_redeemed_pusd(store: Store) -> None:
+    from polymarket_bot.ops.metrics import Metrics
+
+    fill(store, WIN, Side.BUY, "10", "0.4")
+    store.resolve(CONDITION, {WIN: D(1), LOSE: D(0)}, source="gamma", now=DAY)
+    metrics = Metrics(process=False)
+    metrics.collect_from(store=store)
+    text = metrics.render()[0].decode()
+    assert "polymarket_bot_redeemable_pusd 10.0" in text
+    assert "polymarket_bot_redeemed_pusd 0.0" in text
+    store.begin_redemption(CONDITION, "paper", D(10))
+    store.finish_redemption(CONDITION, "done", payout=D(10))
+    metrics.collect_from(store=store)
+    text = metrics.render()[0].decode()
+    assert "polymarket_bot_redeemable_pusd 0.0" in text
+    assert "polymarket_bot_redeemed_pusd 10.0" in text
+
+
+def test_the_redeemed_alert_names_market_outcome_shares_and_payout() -> None:
+    from polymarket_bot.ops.alert_messages import redeemed
+
+    kind, text, severity = redeemed("Will it rain in Paris?", "Yes", D("12.5"), D("12.5"))
+    assert (kind, severity) == ("redeemed", "medium")
+    assert text == "💵 REDEEMED\nWill it rain in Paris? — Yes\n12.5 sh → 12.5 pUSD"
