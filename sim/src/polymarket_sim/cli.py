@@ -15,6 +15,17 @@ from . import app
 from .scenario import Scenario
 
 
+def _seconds(value: str) -> float:
+    """A delay in seconds: finite, 0 to one day."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
+    if not 0 <= seconds <= 86_400:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"{value!r} must be between 0 and 86400 seconds")
+    return seconds
+
+
 def _scenario_path(value: str) -> Path:
     """A scenario file, or the name of one shipped with the simulator (e.g. `demo`)."""
     path = Path(value)
@@ -43,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--chain-id", type=int, default=137)
     serve.add_argument("--block-time", type=float, default=0.5,
                        help="seconds between blocks (Polygon: about 2)")
-    serve.add_argument("--positions-lag", type=float, default=0.0,
+    serve.add_argument("--positions-lag", type=_seconds, default=0.0,
                        help="seconds before /positions shows a resolved market redeemable "
                             "(the real Data API lags 1-3 minutes)")
     serve.add_argument("--log-level", default="WARNING")

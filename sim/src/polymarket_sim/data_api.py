@@ -136,14 +136,15 @@ class FillIndex:
                 self._versions[fill.party] = self._versions.get(fill.party, 0) + 1
 
     def add_redemption(self, redemption: Redemption) -> None:
-        """A REDEEM row: shares burned (0 for the wrong-collateral trap) and pUSD paid."""
+        """A REDEEM row: shares burned (0 for the wrong-collateral trap) and the payout."""
         burned = tuple((str(token), Decimal(units) / UNITS)
                        for token, units in sorted(redemption.burned.items()))
         fill = Fill(
             party=redemption.user.lower(), taker=False, side=Side.SELL, token_id="",
             condition_id=redemption.condition_id, price=Decimal(0),
             size=sum((size for _, size in burned), Decimal(0)),
-            usdc=Decimal(redemption.pusd) / UNITS, fee=Decimal(0), tx_hash=redemption.tx_hash,
+            # what the CTF paid out (pUSD through an adapter; USDC.e to an old-style direct call)
+            usdc=Decimal(redemption.payout) / UNITS, fee=Decimal(0), tx_hash=redemption.tx_hash,
             timestamp=redemption.timestamp,
             key=(redemption.timestamp, redemption.block_number, redemption.log_index,
                  next(self._seq)),

@@ -212,3 +212,20 @@ async def test_settlement_moves_outcome_tokens_on_chain(node: ChainNode) -> None
     await _until(lambda: match.tx_hash is not None)
     assert await _token(node, buyer, token) == 3_000_000
     assert await _token(node, seller, token) == YES - 3_000_000
+
+
+async def test_the_old_direct_ctf_redeem_pays_usdc_e_not_pusd(node: ChainNode) -> None:
+    events: list[ChainEvent] = []
+    node.on_events(events.extend)
+    await _resolve(node, PLAIN, winner=0)
+    before = await _pusd(node, HOLDER.address)
+    receipt = await _send(node, HOLDER, C.conditional_tokens,
+                          _redeem(C.usdc_e, PLAIN.condition_id))
+    assert receipt["status"] == "0x1"
+    assert await _pusd(node, HOLDER.address) == before
+    usdc_e = (await _view(node, C.usdc_e, _call("balanceOf(address)", ["address"],
+                                                [HOLDER.address]), ["uint256"]))[0]
+    assert usdc_e == YES
+    await _until(lambda: any(isinstance(e, Redemption) for e in events))
+    redemption = next(e for e in events if isinstance(e, Redemption))
+    assert (redemption.payout, redemption.pusd) == (YES, 0)

@@ -45,3 +45,12 @@ def test_good_resolve_entries_pass(tmp_path: Path, capsys: pytest.CaptureFixture
     code, _ = _check(tmp_path, [{"at": 1, "market": "rain", "winner": "no"},
                                 {"at": 2, "market": "alice", "winner": 0}], capsys)
     assert code == 0
+
+
+@pytest.mark.parametrize("lag", ["-1", "nan", "1e999", "soon"])
+def test_a_bad_positions_lag_is_refused_by_name(lag: str,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["serve", "--positions-lag", lag])
+    assert exited.value.code == 2
+    assert "--positions-lag" in capsys.readouterr().err

@@ -91,6 +91,8 @@ def read_events(txs: list[dict[str, Any]], receipts: list[dict[str, Any]],
         if receipt["status"] != "0x1":
             continue
         by_operator = tx["from"].lower() == operator.lower()
+        if by_operator and (tx.get("to") or "").lower() != ctf:
+            continue  # deposits, grants and settlements: thousands of logs in a busy block
         for log in receipt["logs"]:
             address, topics = log["address"].lower(), log["topics"]
             topic0 = topics[0] if topics else None
