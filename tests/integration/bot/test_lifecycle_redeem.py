@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import httpx
+import pytest
 from harness import BotRun, target
 from lifecycle_helpers import (
     book_position,
@@ -44,6 +45,7 @@ def _copied_position(bot: BotRun, slug: str, outcome: str, price: float) -> Deci
     return held()
 
 
+@pytest.mark.timeout(300)  # two bot starts with the live doctor, on a shared CI box
 def test_sigkill_after_the_redeem_is_sent_then_restart_redeems_once(bot: BotRun) -> None:
     bot.env["RESOLUTION_INTERVAL_SECONDS"] = "0.3"
     bot.start(crash_at="redeem_sent")
@@ -70,6 +72,7 @@ def test_sigkill_after_the_redeem_is_sent_then_restart_redeems_once(bot: BotRun)
     assert "was signed before a restart; settling it" in log
 
 
+@pytest.mark.timeout(300)
 def test_a_lost_market_closes_the_position_and_sends_nothing(bot: BotRun) -> None:
     bot.env["RESOLUTION_INTERVAL_SECONDS"] = "0.3"
     bot.start()
