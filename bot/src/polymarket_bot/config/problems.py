@@ -8,10 +8,11 @@ Everything here turns pydantic's error details into that form, and never echoes 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 from pydantic_core import ErrorDetails
 
 Source = Literal["env", "wallets"]
@@ -21,7 +22,10 @@ _PLAIN = re.compile(r"[\w.:/@+-]+")
 # Longer than an address (40 hex digits) may be a private key (64) pasted into the wrong field or
 # with a digit too many or too few: such runs are never echoed, whatever the field.
 _KEY_LIKE = re.compile(r"(?:0[xX])?[0-9a-fA-F]{41,}")
-_TOKEN_LIKE = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}")
+_TOKEN_LIKE = re.compile(r"[0-9]{5,}:[A-Za-z0-9_-]{20,}")
+_FRAGMENT = 8  # no run of this many characters of a known secret survives into a message
+HIDDEN = "[hidden]"
+MAX_PROBLEMS = 50  # per file: a file of garbage must not flood the terminal or the log
 
 
 class Problem(BaseModel):
@@ -34,8 +38,20 @@ class Problem(BaseModel):
     message: str
     fix: str
 
+    # Every Problem is cleaned where it is made, so no code path can forget it: whatever input
+    # a message quotes, a key-shaped run or a control character never reaches a terminal or log.
+    @field_validator("field", "message", "fix")
+    @classmethod
+    def _clean(cls, text: str) -> str:
+        return printable(redact(text))
+
     def __str__(self) -> str:
         return f"{self.field}: {self.message} — fix: {self.fix}"
+
+    def without(self, secrets: Sequence[str]) -> Problem:
+        """This problem with every fragment of the known `secrets` hidden."""
+        return Problem(source=self.source, field=hide(self.field, secrets),
+                       message=hide(self.message, secrets), fix=hide(self.fix, secrets))
 
 
 class ConfigError(Exception):
@@ -67,6 +83,48 @@ def redact(text: str) -> str:
     """Hide anything shaped like a private key or a bot token, wherever it was pasted."""
     text = _KEY_LIKE.sub("[hidden: looks like a private key]", text)
     return _TOKEN_LIKE.sub("[hidden: looks like a Telegram token]", text)
+
+
+def printable(text: str) -> str:
+    """Control and format characters (newlines, escapes, bidi overrides) as visible escapes:
+    a quoted value must not start a new line or recolour the terminal."""
+    return "".join(char if unicodedata.category(char)[0] != "C" else repr(char)[1:-1]
+                   for char in text)
+
+
+def hide(text: str, secrets: Sequence[str]) -> str:
+    """`text` with every run of `_FRAGMENT` or more characters of any secret replaced.
+
+    Case-insensitive: a key pasted in upper case is still the key.
+    """
+    lowered = text.lower()
+    covered = [False] * len(text)
+    for secret in secrets:
+        pieces = {secret.lower()[i: i + _FRAGMENT] for i in range(len(secret) - _FRAGMENT + 1)}
+        for start in range(len(text) - _FRAGMENT + 1):
+            if lowered[start: start + _FRAGMENT] in pieces:
+                covered[start: start + _FRAGMENT] = [True] * _FRAGMENT
+    if not any(covered):
+        return text
+    out: list[str] = []
+    for char, hidden in zip(text, covered, strict=True):
+        if not hidden:
+            out.append(char)
+        elif not out or out[-1] != HIDDEN:
+            out.append(HIDDEN)
+    return "".join(out)
+
+
+def scrub(problems: Iterable[Problem], secrets: Sequence[str]) -> list[Problem]:
+    """The problems with the known secrets hidden, at most MAX_PROBLEMS of them."""
+    found = [problem.without(secrets) for problem in problems]
+    if len(found) <= MAX_PROBLEMS:
+        return found
+    rest = len(found) - MAX_PROBLEMS + 1
+    last = found[MAX_PROBLEMS - 1]
+    return [*found[: MAX_PROBLEMS - 1],
+            Problem(source=last.source, field="…", message=f"and {rest} more problem(s)",
+                    fix="fix the ones above first; this file may not be the one you meant")]
 
 
 def echo(value: object) -> str:
