@@ -31,7 +31,7 @@ from pydantic_settings import BaseSettings, InitSettingsSource, NoDecode, Settin
 from polymarket_bot.config import bounds, validators
 from polymarket_bot.config.envfile import read_env_file
 from polymarket_bot.config.fieldwise import known_keys, validate_fields
-from polymarket_bot.config.problems import ConfigError, Problem, scrub, translate
+from polymarket_bot.config.problems import ConfigError, Problem, redact, scrub, translate
 
 POLYGON_MAINNET = 137
 POLYGON_AMOY = 80002
@@ -320,7 +320,7 @@ def notes(settings: Settings) -> list[Problem]:
 
 
 def _unknown_name(name: str, where: str) -> Problem:
-    if not _NAME.fullmatch(name):
+    if not _NAME.fullmatch(name) or redact(name) != name:
         # Not even shaped like a name: quoting it might print a pasted secret.
         return _problem(where, "has a name that is not a setting name",
                         "write one NAME=value per line with a setting name from the README")

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from eth_utils import is_checksum_address, to_checksum_address
 from pydantic import SecretStr
 
-from polymarket_bot.config.problems import FieldProblem, echo
+from polymarket_bot.config.problems import FieldProblem, echo, redact
 
 _HEX = frozenset(string.hexdigits)
 # Order of secp256k1: a private key must lie in [1, n-1] or no address can be derived from it.
@@ -201,7 +201,9 @@ def market_list(value: object) -> list[str]:
     for item in (part.strip() for part in items):
         if not item:
             continue
-        if not item.lower().startswith("0x") and not _SLUG.fullmatch(item):
+        # A key pasted here must not pass as a slug: the lists are shown in /status and logs.
+        slug = _SLUG.fullmatch(item) and redact(item) == item
+        if not item.lower().startswith("0x") and not slug:
             raise FieldProblem(
                 f"contains {echo(item)}, which is neither a condition id nor a market slug "
                 "(letters, digits, . _ and -, at most 200)",
