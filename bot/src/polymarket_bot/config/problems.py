@@ -131,7 +131,9 @@ def echo(value: object) -> str:
     """A value for a message: bare when it is one plain word (`-5`), quoted when it has spaces
     or is empty, shortened so a pasted blob cannot flood the output, and never a secret: a key
     pasted into the wrong field is still a key."""
-    text = redact(value if isinstance(value, str) else repr(value))
+    # Cut before redacting, for speed on a pasted megabyte; far enough out that a key starting
+    # within the shown part is still whole, and so still recognised.
+    text = redact((value if isinstance(value, str) else repr(value))[: _MAX_ECHO * 4])
     if len(text) > _MAX_ECHO:
         text = text[: _MAX_ECHO - 1] + "…"
     if isinstance(value, str) and not _PLAIN.fullmatch(text):

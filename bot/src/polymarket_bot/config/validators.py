@@ -43,10 +43,12 @@ def number_text(value: object) -> object:
     if not isinstance(value, str):
         return value
     text = value.strip()
-    if len(text) > _NUMBER_CHARS or not text.isascii() or "_" in text:
+    if len(text) > _NUMBER_CHARS:
+        raise FieldProblem(f"has {len(text)} characters; a number here has at most "
+                           f"{_NUMBER_CHARS}", "write a plain number such as 100 or 0.5")
+    if not text.isascii() or "_" in text:
         raise FieldProblem(
-            f"must be a number written with the digits 0-9, at most {_NUMBER_CHARS} characters "
-            f"(got {echo(text)})",
+            f"must be a number written with the digits 0-9 (got {echo(text)})",
             "write a plain number without separators, such as 100 or 0.5")
     return text
 

@@ -49,6 +49,7 @@ _MAX_FLOAT_CHARS = 40
 _MAX_COMMENTS = 10
 _STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
 _BRACKET = re.compile(r"[\[\]{}]")
+_NOT_NEWLINE = re.compile(r"[^\n]")
 
 
 class TargetWallet(BaseModel):
@@ -167,8 +168,23 @@ def _entry_fix(index: int, loc: tuple[int | str, ...], kind: str) -> str:
 
 def _masked(text: str) -> str:
     """`text` with the inside of every JSON string blanked, so that `//` or `[` in a label or a
-    URL is not taken for a comment or a bracket; offsets and lines are unchanged."""
-    return _STRING.sub(lambda match: '"' + " " * (len(match.group()) - 2) + '"', text)
+    URL is not taken for a comment or a bracket; offsets and lines are unchanged.
+
+    One pass, left to right: an unterminated string blanks the rest of the text (JSON reports
+    it), where a search for strings from every quote would take quadratic time.
+    """
+    pieces: list[str] = []
+    position = 0
+    while (start := text.find('"', position)) >= 0:
+        pieces.append(text[position:start])
+        match = _STRING.match(text, start)
+        if match is None:
+            pieces.append(_NOT_NEWLINE.sub(" ", text[start:]))
+            return "".join(pieces)
+        pieces.append('"' + " " * (match.end() - start - 2) + '"')
+        position = match.end()
+    pieces.append(text[position:])
+    return "".join(pieces)
 
 
 def _comments(text: str, masked: str) -> Iterator[tuple[int, int, str]]:
@@ -220,16 +236,19 @@ def _parse(text: str, name: str) -> tuple[Any, list[Problem]]:
 
     def small_int(digits: str) -> int | None:
         if len(digits.lstrip("-")) > _MAX_INT_DIGITS:
-            odd_numbers.append(digits)
+            odd_numbers.append(f"a number of {len(digits.lstrip('-'))} digits")
             return None
         return int(digits)
 
     def finite_float(number: str) -> float | None:
         value = float(number)
-        if len(number) > _MAX_FLOAT_CHARS or not math.isfinite(value):
-            odd_numbers.append(number)
-            return None
-        return value
+        if len(number) > _MAX_FLOAT_CHARS:
+            odd_numbers.append(f"a number of {len(number)} characters")
+        elif not math.isfinite(value):
+            odd_numbers.append(number)  # 1e999999: infinite as a float
+        else:
+            return value
+        return None
 
     def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         # Python's json keeps the last of two equal keys; which one the editor meant is a guess.
@@ -252,10 +271,10 @@ def _parse(text: str, name: str) -> tuple[Any, list[Problem]]:
         return None, [_problem(name, "nests too deep", "see bot/config/wallets.example.json")]
     problems = [_problem(f"{name} key \"{echo(key)}\"", "appears twice in the same object",
                          "keep one of the two") for key in dict.fromkeys(repeated)]
-    problems += [_problem(name, f"contains {echo(constant)}, which is not a usable number "
-                          f"(NaN, infinite, or more than {_MAX_INT_DIGITS} digits)",
+    problems += [_problem(name, f"contains {odd}, which is not a usable number (NaN, "
+                          f"infinite, or more than {_MAX_INT_DIGITS} digits)",
                           "write a plain number within the range of its setting")
-                 for constant in dict.fromkeys(odd_numbers)]
+                 for odd in dict.fromkeys(odd_numbers)]
     return (None if problems else data), problems
 
 
