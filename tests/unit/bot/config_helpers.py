@@ -6,6 +6,8 @@ import contextlib
 import io
 import json
 import logging
+import resource
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -87,3 +89,16 @@ def leaked(text: str, *secrets: str) -> list[str]:
     lowered = text.lower()
     return [piece for secret in secrets for piece in secret_fragments(secret.lower())
             if piece in lowered]
+
+
+@contextlib.contextmanager
+def memory_cap(extra: int = 1 << 30) -> Iterator[None]:
+    """While inside, this process may grow by at most `extra` bytes: an endless read fails
+    with MemoryError instead of exhausting the shared test machine."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    size = int(Path("/proc/self/statm").read_text().split()[0]) * resource.getpagesize()
+    resource.setrlimit(resource.RLIMIT_AS, (size + extra, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))

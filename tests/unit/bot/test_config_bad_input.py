@@ -6,15 +6,21 @@ files that are devices or endless streams are read under a memory cap.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import resource
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from config_helpers import ALICE, RUNBOOK_WALLETS, TOKEN, env, run_cli, write_env, write_json
+from config_helpers import (
+    ALICE,
+    RUNBOOK_WALLETS,
+    TOKEN,
+    env,
+    memory_cap,
+    run_cli,
+    write_env,
+    write_json,
+)
 
 from polymarket_bot.config import Settings
 
@@ -34,19 +40,6 @@ def check(tmp_path: Path, env_values: dict[str, str] | None = None,
     else:
         write_json(wallets_file, wallets)
     return run_cli("check-config", "--env-file", str(env_file), "--wallets", str(wallets_file))
-
-
-@contextlib.contextmanager
-def memory_cap(extra: int = 1 << 30) -> Iterator[None]:
-    """While inside, this process may grow by at most `extra` bytes: an endless read fails
-    with MemoryError instead of exhausting the shared test machine."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    size = int(Path("/proc/self/statm").read_text().split()[0]) * resource.getpagesize()
-    resource.setrlimit(resource.RLIMIT_AS, (size + extra, hard))
-    try:
-        yield
-    finally:
-        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
 
 
 def check_files(env_file: Path, wallets: Path) -> tuple[int, str]:
