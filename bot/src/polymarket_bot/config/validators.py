@@ -37,8 +37,8 @@ _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 def number_text(value: object) -> object:
     """A number as written in the env file: ASCII only, at most 40 characters.
 
-    Python's own parsers take `١٠٠` (Arabic-Indic digits), `1_000` and 5,000-digit integers; a
-    limit must mean what the trader sees. Anything else pydantic judges, naming the field.
+    Python's own parsers take Arabic-Indic and other non-ASCII digits, `1_000` and 5,000-digit
+    integers; a limit must mean what the trader sees. Pydantic judges the rest, naming the field.
     """
     if not isinstance(value, str):
         return value
