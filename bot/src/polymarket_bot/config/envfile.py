@@ -16,7 +16,7 @@ from typing import NamedTuple
 from dotenv.parser import parse_stream
 
 from polymarket_bot.config.files import ENV_FILE_LIMIT, read_text
-from polymarket_bot.config.problems import Problem
+from polymarket_bot.config.problems import MAX_PROBLEMS, Problem
 
 
 class EnvEntry(NamedTuple):
@@ -47,10 +47,14 @@ def read_env_file(path: Path, known: Collection[str], label: str = "--env-file"
         return [], [(0, problem)] if problem else []
     entries: list[EnvEntry] = []
     problems: list[LineProblem] = []
+    unreported = 0
     for binding in parse_stream(io.StringIO(text)):
         line = _first_line(binding.original.string, binding.original.line)
         where = f"{path.name} line {line}"
-        if binding.error:
+        if len(problems) >= MAX_PROBLEMS and (binding.error or binding.value is None):
+            # A file of garbage: counting is enough, and building each message is not free.
+            unreported += binding.key is not None or binding.error
+        elif binding.error:
             problems.append((line, Problem(
                 source="env", field=where, message="cannot be parsed",
                 fix="write one NAME=value per line; quote values containing spaces or #")))
@@ -66,4 +70,8 @@ def read_env_file(path: Path, known: Collection[str], label: str = "--env-file"
                 fix="write one NAME=value per line, or delete the line")))
         else:
             entries.append(EnvEntry(binding.key, binding.value, line))
+    if unreported:
+        problems.append((line, Problem(
+            source="env", field=path.name, message=f"has {unreported} more such line(s)",
+            fix="check that this is the bot's environment file")))
     return entries, problems

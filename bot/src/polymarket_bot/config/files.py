@@ -13,7 +13,7 @@ from pathlib import Path
 
 from polymarket_bot.config.problems import Problem, Source
 
-ENV_FILE_LIMIT = 64 * 1024  # a full env file is ~2 KiB
+ENV_FILE_LIMIT = 32 * 1024  # the commented example is 3.4 KiB
 WALLETS_FILE_LIMIT = 1024 * 1024  # ~10,000 wallet objects
 
 _KINDS = {stat.S_IFDIR: "a directory", stat.S_IFIFO: "a FIFO (named pipe)",

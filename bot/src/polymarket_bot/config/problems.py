@@ -88,6 +88,8 @@ def redact(text: str) -> str:
 def printable(text: str) -> str:
     """Control and format characters (newlines, escapes, bidi overrides) as visible escapes:
     a quoted value must not start a new line or recolour the terminal."""
+    if text.isprintable():  # the common case, at C speed; it also refuses what is escaped below
+        return text
     return "".join(char if unicodedata.category(char)[0] != "C" else repr(char)[1:-1]
                    for char in text)
 
@@ -117,14 +119,13 @@ def hide(text: str, secrets: Sequence[str]) -> str:
 
 def scrub(problems: Iterable[Problem], secrets: Sequence[str]) -> list[Problem]:
     """The problems with the known secrets hidden, at most MAX_PROBLEMS of them."""
-    found = [problem.without(secrets) for problem in problems]
-    if len(found) <= MAX_PROBLEMS:
-        return found
-    rest = len(found) - MAX_PROBLEMS + 1
-    last = found[MAX_PROBLEMS - 1]
-    return [*found[: MAX_PROBLEMS - 1],
-            Problem(source=last.source, field="…", message=f"and {rest} more problem(s)",
-                    fix="fix the ones above first; this file may not be the one you meant")]
+    found = list(problems)
+    if len(found) > MAX_PROBLEMS:
+        rest = len(found) - MAX_PROBLEMS + 1
+        found[MAX_PROBLEMS - 1:] = [Problem(
+            source=found[0].source, field="…", message=f"and {rest} more problem(s)",
+            fix="fix the ones above first; this file may not be the one you meant")]
+    return [problem.without(secrets) for problem in found]
 
 
 def echo(value: object) -> str:

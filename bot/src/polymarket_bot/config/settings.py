@@ -31,7 +31,14 @@ from pydantic_settings import BaseSettings, InitSettingsSource, NoDecode, Settin
 from polymarket_bot.config import bounds, validators
 from polymarket_bot.config.envfile import read_env_file
 from polymarket_bot.config.fieldwise import known_keys, validate_fields
-from polymarket_bot.config.problems import ConfigError, Problem, redact, scrub, translate
+from polymarket_bot.config.problems import (
+    MAX_PROBLEMS,
+    ConfigError,
+    Problem,
+    redact,
+    scrub,
+    translate,
+)
 
 POLYGON_MAINNET = 137
 POLYGON_AMOY = 80002
@@ -345,11 +352,15 @@ def _gather(env_file: Path | None, environ: Mapping[str, str]
     if env_file is not None:
         entries, line_problems = read_env_file(env_file, known_keys(Settings))
         first_line: dict[str, int] = {}
+        unreported = 0
         for entry in entries:
             where = f"{env_file.name} line {entry.line}"
             if entry.name in _HIDDEN_VALUES:
                 secrets += hidden_parts(entry.name, entry.value)
-            if entry.name not in known_keys(Settings):
+            bad = entry.name not in known_keys(Settings) or entry.name in first_line
+            if bad and len(line_problems) >= MAX_PROBLEMS:
+                unreported += 1  # a file of garbage: counting is enough
+            elif entry.name not in known_keys(Settings):
                 line_problems.append((entry.line, _unknown_name(entry.name, where)))
             elif entry.name in first_line:
                 line_problems.append((entry.line, _problem(
@@ -359,6 +370,9 @@ def _gather(env_file: Path | None, environ: Mapping[str, str]
                 first_line[entry.name] = entry.line
                 raw[entry.name] = entry.value
         problems = [problem for _line, problem in sorted(line_problems, key=lambda p: p[0])]
+        if unreported:
+            problems.append(_problem(env_file.name, f"has {unreported} more unknown or repeated "
+                                     "setting(s)", "check that this is the bot's environment file"))
     for name in known_keys(Settings):
         if name in environ:
             raw[name] = environ[name]
