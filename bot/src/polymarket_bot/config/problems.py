@@ -1,7 +1,8 @@
 """Configuration problems a trader can act on: which setting, what is wrong, how to fix it.
 
 Pydantic's own errors say "Input should be greater than 0"; an operator at 3 a.m. needs
-"MAX_DAILY_LOSS: must be greater than 0 (got -5) — fix: set a positive USDC amount such as 100".
+"MAX_DAILY_LOSS: must be from 0.000001 to 10000000 USDC (got -5) — fix: set a value in that range,
+such as 100".
 Everything here turns pydantic's error details into that form, and never echoes a secret.
 """
 
