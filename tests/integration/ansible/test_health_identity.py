@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -27,7 +28,7 @@ def _document(pid: int) -> dict:
 
 
 class _Health(BaseHTTPRequestHandler):
-    document: dict = {}
+    document: ClassVar[dict] = {}
 
     def do_GET(self) -> None:
         body = json.dumps(self.document).encode()
