@@ -5,6 +5,8 @@ playbook checks all of its inputs: each bad one is reported."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from playbook_helpers import PROVISION_FIRST, Playbook, playbook
 
@@ -40,8 +42,8 @@ def flat(text: str) -> str:
 
 @pytest.mark.parametrize("case", BAD)
 def test_bad_inputs_stop_before_any_host_each_named(playbook: Playbook, case):
-    args = [arg for var, (value, _) in BAD[case].items() for arg in ("-e", f"{var}={value}")]
-    result = playbook(f"playbooks/{case.split('-')[0]}.yml", *args)
+    values = {var: value for var, (value, _) in BAD[case].items()}
+    result = playbook(f"playbooks/{case.split('-')[0]}.yml", "-e", json.dumps(values))
     out = flat(result.stdout)
     assert result.returncode != 0
     for var, (_, expected) in BAD[case].items():
@@ -54,7 +56,7 @@ def test_bad_inputs_stop_before_any_host_each_named(playbook: Playbook, case):
     ("restore", ["-e", "backup=polymarket-bot-20261201T030000Z.db"]),
     ("rollback", ["-e", "version=0.1.0+g1a2b3c4d5e6f", "-e", "scope=code", "-e", "reduced=true",
                   "-e", "rollback_serial=25%"]),
-    ("pause", ["-e", "reason=target wallet went quiet — checking"]),
+    ("pause", ["-e", json.dumps({"reason": "target wallet went quiet — checking"})]),
 ])
 def test_good_inputs_pass_the_check(playbook: Playbook, name, args):
     result = playbook(f"playbooks/{name}.yml", *args)
