@@ -134,7 +134,8 @@ def test_06_config_rollback_restores_the_previous_config(host, releases):
 
 
 def as_bot(host, script: str, *flags: str):
-    """A shell script as the bot user, through the host tool the playbooks use."""
+    """A shell script as the bot user, through the host tool the playbooks use (systemd expands
+    `${...}` in a unit's command line: the scripts use none)."""
     with host.sudo():
         return host.run(f"{TOOL} as-bot {' '.join(flags)} -- /bin/sh -c {shlex.quote(script)}")
 
@@ -157,9 +158,11 @@ def test_06c_root_follows_no_link_the_bot_plants_in_its_backup_dir(host):
     victim = "/etc/polymarket-bot/victim"
     with host.sudo():
         host.check_output(f"umask 077; echo untouched > {victim}")
-    planted = as_bot(host, f"""cd /var/backups/polymarket-bot; now=$(date -u +%s)
-        for s in $(seq 0 240); do n=polymarket-bot-$(date -u -d @$((now + s)) +%Y%m%dT%H%M%SZ)
-          ln -s {victim} "$n.config.tar"; ln -s {victim} "$n.config.tar.sha256"; done""")
+    now = int(host.check_output("date -u +%s"))
+    names = " ".join(time.strftime("polymarket-bot-%Y%m%dT%H%M%SZ", time.gmtime(now + s))
+                     for s in range(240))
+    planted = as_bot(host, f"""cd /var/backups/polymarket-bot; for n in {names}; do
+        ln -s {victim} "$n.config.tar"; ln -s {victim} "$n.config.tar.sha256"; done""")
     assert planted.rc == 0, planted.stderr
     ok(playbook("playbooks/backup.yml"))
     with host.sudo():
