@@ -35,8 +35,8 @@ def fetch(url: str, deadline_s: float = 60) -> str:
 @contextlib.contextmanager
 def tunnel(host, forward: str):
     local = free_port()
-    argv = ssh_argv(target(host), "deploy", "-N", "-o", "ExitOnForwardFailure=yes",
-                    "-L", f"127.0.0.1:{local}:{forward}")
+    argv = ssh_argv(target(host), "deploy", options=(
+        "-N", "-o", "ExitOnForwardFailure=yes", "-L", f"127.0.0.1:{local}:{forward}"))
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         yield local, proc
