@@ -8,9 +8,10 @@ import os
 import subprocess
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
-KEYS = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent")) / "ssh"
+from testlib import PROJECT
+
+KEYS = PROJECT / "build" / "molecule-default" / "ssh"  # written by prepare.yml for this run
 KEY = KEYS / "admin"
 # The VPS images' known password (scripts/testhosts.sh), so a refusal can be shown to be one.
 PASSWORD = os.environ.get("TESTHOSTS_VPS_PASSWORD", "vps-password-FAKE")
