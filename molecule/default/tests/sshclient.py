@@ -33,9 +33,11 @@ def target(host) -> Target:
 
 def ssh_argv(to: Target, user: str, *command: str, password: bool = False,
              options: tuple[str, ...] = ()) -> list[str]:
-    argv = ["ssh", "-p", str(to.port), "-o", "ControlPath=none", "-o", "ConnectTimeout=10",
+    # ssh keeps the first value of an option: the caller's come first.
+    argv = ["ssh", *options, "-p", str(to.port),
+            "-o", "ControlPath=none", "-o", "ConnectTimeout=10",
             "-o", f"UserKnownHostsFile={KEYS / 'known_hosts'}",
-            "-o", "StrictHostKeyChecking=accept-new", "-o", "LogLevel=ERROR", *options]
+            "-o", "StrictHostKeyChecking=accept-new", "-o", "LogLevel=ERROR"]
     if password:
         argv += ["-o", "PubkeyAuthentication=no", "-o", "NumberOfPasswordPrompts=1",
                  "-o", "PreferredAuthentications=password,keyboard-interactive"]

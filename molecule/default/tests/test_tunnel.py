@@ -8,7 +8,7 @@ import time
 import urllib.request
 
 import pytest
-from sshclient import ssh_argv, target
+from sshclient import LIMIT_WINDOW_S, ssh_argv, target
 
 BOT = "/opt/polymarket-bot/active/venv/bin/polymarket-bot"
 DASHBOARD = 8766
@@ -35,9 +35,19 @@ def fetch(url: str, deadline_s: float = 60) -> str:
 @contextlib.contextmanager
 def tunnel(host, forward: str):
     local = free_port()
+    # INFO: the client logs a refused forward ("open failed") at that level
     argv = ssh_argv(target(host), "deploy", options=(
-        "-N", "-o", "ExitOnForwardFailure=yes", "-L", f"127.0.0.1:{local}:{forward}"))
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        "-N", "-o", "ExitOnForwardFailure=yes", "-o", "LogLevel=INFO",
+        "-L", f"127.0.0.1:{local}:{forward}"))
+    for _ in range(4):
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        while proc.poll() is None:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", local), 1):
+                break
+            time.sleep(0.5)
+        if proc.poll() is None:
+            break
+        time.sleep(LIMIT_WINDOW_S)  # ufw's rate limit refused the connection: wait it out
     try:
         yield local, proc
     finally:
