@@ -32,7 +32,8 @@ start)
 	setsid "$ROOT/.venv/bin/polymarket-sim" serve --host "$TESTHOSTS_BRIDGE_IP" --port "$port" \
 		--scenario "$scenario" --block-time 0.5 >"$dir/urls.json" 2>"$dir/sim.log" </dev/null &
 	echo $! >"$dir/pid"
-	for _ in $(seq 150); do
+	# up to 60 s: on a loaded 2-core machine the first start (imports, chain genesis) took > 15 s
+	for _ in $(seq 600); do
 		[[ -s $dir/urls.json ]] && { cat "$dir/urls.json"; exit 0; }
 		kill -0 "$(cat "$dir/pid")" 2>/dev/null || break
 		sleep 0.1

@@ -8,6 +8,7 @@
 #   testhosts.sh up               engine + images + proxy (idempotent; seconds when warm)
 #   testhosts.sh env              print the exports tools need (DOCKER_HOST, ...)
 #   testhosts.sh start NAME SUITE a systemd container for ad-hoc runs
+#   testhosts.sh vps-key NAME PUBKEY  as a cloud provider would: PUBKEY for root and ubuntu
 #   testhosts.sh rm NAME          remove it
 #   testhosts.sh down             stop only what `up` started (images stay cached)
 #   testhosts.sh status
@@ -28,6 +29,11 @@ ca-certificates,procps,openssh-server,acl,tzdata,unattended-upgrades,apt-listcha
 systemd-timesyncd,cron,less,libpam-tmpdir,needrestart,debsums,apt-show-versions
 # Bump when the image recipe below changes in a way PACKAGES does not show.
 RECIPE_VERSION=3
+# testhost:<suite>-vps, derived from testhost:<suite> (whose recipe stays as it is): a fresh
+# Ubuntu 24.04 cloud server as a renter finds it. Known, obviously fake password, so tests can
+# prove password logins get refused. Bump VPS_RECIPE_VERSION when vps_dockerfile changes.
+VPS_PASSWORD=${TESTHOSTS_VPS_PASSWORD:-vps-password-FAKE}
+VPS_RECIPE_VERSION=1
 
 say() { printf '==> %s\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -216,6 +222,37 @@ build_image() {
 	say "image testhost:$suite ready"
 }
 
+# What cloud-init leaves on an Ubuntu 24.04 image: the default user `ubuntu` with passwordless
+# sudo, passwords on through 50-cloud-init.conf, root allowed by key (sshd's default), and sshd
+# started by ssh.socket with ssh.service disabled. No key is baked in: `vps-key` adds one per run.
+vps_dockerfile() {
+	local suite=$1 key=$2
+	cat <<-EOF
+		FROM testhost:$suite
+		LABEL polymarket.testhost.vps-recipe=$key
+		RUN useradd --create-home --shell /bin/bash --groups sudo ubuntu \\
+		 && printf 'ubuntu ALL=(ALL) NOPASSWD:ALL\\n' >/etc/sudoers.d/90-cloud-init-users \\
+		 && chmod 0440 /etc/sudoers.d/90-cloud-init-users \\
+		 && printf 'root:%s\\nubuntu:%s\\n' '$VPS_PASSWORD' '$VPS_PASSWORD' | chpasswd \\
+		 && printf 'PasswordAuthentication yes\\n' >/etc/ssh/sshd_config.d/50-cloud-init.conf \\
+		 && grep -q '^Include /etc/ssh/sshd_config.d/' /etc/ssh/sshd_config \\
+		 && install -d -m 0755 /etc/cloud/cloud.cfg.d \\
+		 && systemctl disable ssh.service && systemctl enable ssh.socket
+	EOF
+}
+
+build_vps_image() {
+	local suite=$1 key
+	key=$(printf '%s\n' "$VPS_RECIPE_VERSION" "$(recipe_key "$suite")" "$VPS_PASSWORD" | sha256sum | cut -c1-12)
+	if [[ $(docker image inspect "testhost:$suite-vps" -f '{{index .Config.Labels "polymarket.testhost.vps-recipe"}}' 2>/dev/null) == "$key" ]]; then
+		say "image testhost:$suite-vps current (recipe $key)"
+		return
+	fi
+	vps_dockerfile "$suite" "$key" | docker build -q -t "testhost:$suite-vps" - >"$CACHE/build-$suite-vps.log" 2>&1 ||
+		{ tail -20 "$CACHE/build-$suite-vps.log" >&2; die "building testhost:$suite-vps failed"; }
+	say "image testhost:$suite-vps ready"
+}
+
 build_images() {
 	local pids=() suite failed=0
 	# Both suites debootstrap in parallel: the mirror, not the CPU, is the limit.
@@ -225,6 +262,7 @@ build_images() {
 	done
 	for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
 	((failed == 0)) || die "image build failed"
+	for suite in $SUITES; do build_vps_image "$suite"; done
 }
 
 # ------------------------------------------------------------- containers ---
@@ -245,6 +283,20 @@ start_host() {
 	say "$name ($suite) is $state"
 }
 
+# Like a provider's metadata service: the renter's public key for root and the default user.
+vps_key() {
+	local name=$1 pubkey=$2
+	[[ $pubkey == ssh-* ]] || die "vps-key: '$pubkey' is not an OpenSSH public key"
+	docker exec -i "$name" sh -euc '
+		key=$(cat)
+		for home in /root /home/ubuntu; do
+			install -d -m 0700 "$home/.ssh"
+			printf "%s\n" "$key" >"$home/.ssh/authorized_keys"
+			chmod 0600 "$home/.ssh/authorized_keys"
+		done
+		chown -R ubuntu:ubuntu /home/ubuntu/.ssh' <<<"$pubkey"
+}
+
 # ---------------------------------------------------------------- commands ---
 cmd_up() {
 	need_root
@@ -261,6 +313,7 @@ cmd_env() {
 	echo "export DOCKER_HOST=$DOCKER_HOST"
 	echo "export TESTHOSTS_BRIDGE_IP=$(bridge_ip)"
 	echo "export TESTHOSTS_APT_PROXY=http://$(bridge_ip):$PROXY_PORT"
+	echo "export TESTHOSTS_VPS_PASSWORD=$VPS_PASSWORD"
 }
 
 cmd_down() {
@@ -271,7 +324,8 @@ cmd_down() {
 	fi
 	if [[ -f $RUNDIR/started-engine ]] && engine_up; then
 		local ours
-		ours=$(docker ps -aq --filter ancestor=testhost:trixie --filter ancestor=testhost:bookworm)
+		ours=$(docker ps -aq --filter ancestor=testhost:trixie --filter ancestor=testhost:bookworm \
+			--filter ancestor=testhost:trixie-vps --filter ancestor=testhost:bookworm-vps)
 		# shellcheck disable=SC2086 # one id per word
 		[[ -z $ours ]] || docker rm -f $ours >/dev/null
 		say "stopping dockerd"
@@ -300,9 +354,10 @@ case ${1:-up} in
 up) cmd_up ;;
 env) cmd_env ;;
 start) [[ $# -eq 3 ]] || die "usage: $0 start NAME SUITE"; start_host "$2" "$3" ;;
+vps-key) [[ $# -eq 3 ]] || die "usage: $0 vps-key NAME PUBKEY"; vps_key "$2" "$3" ;;
 rm) [[ $# -eq 2 ]] || die "usage: $0 rm NAME"; docker rm -f "$2" >/dev/null ;;
 down) cmd_down ;;
 status) cmd_status ;;
 is-up) engine_up && [[ -f $RUNDIR/tinyproxy.pid ]] && kill -0 "$(cat "$RUNDIR/tinyproxy.pid")" 2>/dev/null ;;
-*) die "usage: $0 {up|env|start NAME SUITE|rm NAME|down|status|is-up}" ;;
+*) die "usage: $0 {up|env|start NAME SUITE|vps-key NAME PUBKEY|rm NAME|down|status|is-up}" ;;
 esac

@@ -29,9 +29,10 @@ def sandbox_secrets() -> dict[str, str]:
     return {name: str(value) for name, value in data.items()}
 
 
-def playbook(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run a project playbook against the scenario's inventory, as an operator would."""
-    command = ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], *args]
+def playbook(*args: str, env: dict[str, str] | None = None,
+             inventory: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run a project playbook against the scenario's inventory (or another), as operators do."""
+    command = ["ansible-playbook", "-i", inventory or os.environ["MOLECULE_INVENTORY_FILE"], *args]
     return subprocess.run(command, cwd=PROJECT, capture_output=True, text=True, check=False,
                           env={**os.environ, "ANSIBLE_CONFIG": str(PROJECT / "ansible.cfg"),
                                "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0",

@@ -23,3 +23,11 @@ def test_audit_changes_nothing_in_check_mode(name):
     result = playbook("playbooks/audit.yml", "--limit", name, "--check")
     assert result.returncode == 0, result.stdout
     assert "changed=0" in result.stdout
+
+
+def test_status_reaches_the_host_as_deploy(name):
+    # the walk-through's last command, over the same SSH inventory
+    result = playbook("playbooks/status.yml", "--limit", name)
+    assert result.returncode == 0, result.stdout + result.stderr
+    line = next(line for line in result.stdout.splitlines() if f"{name} " in line)
+    assert "UNREACHABLE" not in line, line

@@ -1,6 +1,7 @@
 """Effective sshd values (sshd -T, not the file) and the live ufw state."""
 
 import pytest
+from sshclient import target
 
 SSHD = {
     "permitrootlogin": "no",
@@ -15,6 +16,7 @@ SSHD = {
     "allowagentforwarding": "no",
     "loglevel": "VERBOSE",
     "allowgroups": "polymarket-admins",
+    "permitopen": "any",
 }
 
 
@@ -39,17 +41,30 @@ def test_no_weak_ciphers(sshd):
         assert not cipher.endswith("-cbc") and "3des" not in cipher and "arcfour" not in cipher
 
 
-def test_sshd_is_running(host):
+def test_sshd_is_running_on_the_inventory_port(host, sshd):
     assert host.service("ssh").is_running
+    assert sshd["port"] == str(target(host).port)
+
+
+def test_no_password_enabling_drop_in_left(host):
+    # the VPS image's cloud-init drop-in; cloud-init itself is told not to write it again
+    assert not host.file("/etc/ssh/sshd_config.d/50-cloud-init.conf").exists
+    assert host.file("/etc/cloud/cloud.cfg.d/99-polymarket-ssh.cfg").contains("^ssh_pwauth: false")
 
 
 def test_ufw_denies_incoming_and_limits_ssh(host):
+    port = target(host).port
+    admin_cidrs = host.ansible.get_variables().get("firewall_admin_cidrs", [])
     with host.sudo():
         status = host.check_output("ufw status verbose")
     assert "Status: active" in status
     assert "Default: deny (incoming), allow (outgoing)" in status
-    assert "22/tcp" in status and "LIMIT IN" in status
-    assert "22/tcp (v6)" in status
+    ssh_rules = [line.replace(" (v6)", "").split() + ["(v6)"] * ("(v6)" in line)
+                 for line in status.splitlines() if line.startswith(f"{port}/tcp")]
+    assert ssh_rules and all(rule[1:3] == ["LIMIT", "IN"] for rule in ssh_rules), status
+    sources = {rule[3] + (" (v6)" if rule[-1] == "(v6)" else "") for rule in ssh_rules}
+    # trixie: only the admins' network; bookworm: anywhere, IPv6 too (and a warning)
+    assert sources == (set(admin_cidrs) or {"Anywhere", "Anywhere (v6)"}), status
     assert "8765" not in status  # the health port stays closed unless allow-listed
 
 

@@ -1,0 +1,92 @@
+"""The dashboard is reached the way the README says: `ssh -L` as deploy. Only the admin group
+may forward, and only to the dashboard."""
+
+import contextlib
+import socket
+import subprocess
+import time
+import urllib.request
+
+import pytest
+from sshclient import LIMIT_WINDOW_S, ssh_argv, target
+
+BOT = "/opt/polymarket-bot/active/venv/bin/polymarket-bot"
+DASHBOARD = 8766
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fetch(url: str, deadline_s: float = 60) -> str:
+    deadline = time.monotonic() + deadline_s
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                return response.read().decode()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1)
+
+
+@contextlib.contextmanager
+def tunnel(host, forward: str):
+    local = free_port()
+    # INFO: the client logs a refused forward ("open failed") at that level
+    argv = ssh_argv(target(host), "deploy", options=(
+        "-N", "-o", "ExitOnForwardFailure=yes", "-o", "LogLevel=INFO",
+        "-L", f"127.0.0.1:{local}:{forward}"))
+    for _ in range(4):
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        while proc.poll() is None:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", local), 1):
+                break
+            time.sleep(0.5)
+        if proc.poll() is None:
+            break
+        time.sleep(LIMIT_WINDOW_S)  # ufw's rate limit refused the connection: wait it out
+    try:
+        yield local, proc
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture()
+def dashboard(host):
+    with host.sudo():
+        host.run("systemctl stop polymarket-dashboard.service")
+        host.check_output(
+            "systemd-run --quiet --collect --unit=polymarket-dashboard --uid=polymarket-bot "
+            f"--gid=polymarket-bot -p EnvironmentFile=/etc/polymarket-bot/bot.env {BOT} dashboard "
+            f"--port {DASHBOARD}")
+    yield
+    with host.sudo():
+        host.run("systemctl stop polymarket-dashboard.service")
+
+
+def test_dashboard_loads_through_an_ssh_tunnel_as_deploy(host, dashboard):
+    with tunnel(host, f"127.0.0.1:{DASHBOARD}") as (local, _):
+        page = fetch(f"http://127.0.0.1:{local}/")
+    assert "<h1>Polymarket copy bot</h1>" in page and "<h2>Open positions</h2>" in page
+
+
+def test_tunnel_to_anything_else_is_refused(host):
+    # the health port listens on the same loopback, but PermitOpen names the dashboard only
+    with tunnel(host, "127.0.0.1:8765") as (local, proc):
+        with pytest.raises(OSError):
+            fetch(f"http://127.0.0.1:{local}/health", deadline_s=5)
+        proc.terminate()
+        _, stderr = proc.communicate(timeout=10)
+    assert "administratively prohibited" in stderr, stderr
+
+
+@pytest.mark.parametrize(("user", "forwarding"),
+                         [("deploy", "local"), ("ubuntu", "no"), ("root", "no")])
+def test_only_the_admin_group_may_forward(host, user, forwarding):
+    with host.sudo():
+        out = host.check_output(f"sshd -T -C user={user},host=client,addr=172.30.86.1")
+    assert f"allowtcpforwarding {forwarding}" in out.splitlines()
