@@ -138,6 +138,8 @@ class TelegramControl:
         """Poll until cancelled. Network trouble only delays commands; it never stops the loop."""
         bot = make_bot(self.token, self.api_url, timeout=10.0,
                        poll_timeout=self.poll_timeout + 10.0)
+        log.info("telegram commands: obeyed from %d admin(s) in chat(s) %s only",
+                 len(self.admins), ", ".join(sorted(self.chats)) or "none")
         backoff = 1.0
         try:
             while True:
