@@ -51,7 +51,7 @@ def test_bad_admin_ids_name_the_field(value: str, words: str) -> None:
 
 
 @pytest.mark.parametrize("value", ["-\u0661\u0660\u0660\u0662", "-100,,", "chat", "-0",
-                                   "--100", "@a b", "@x"])
+                                   "--100", "@a b", "@x", "@opsgroup", "1.5"])
 def test_bad_command_chats_name_the_field(value: str) -> None:
     field, text = problem(TELEGRAM_ADMIN_IDS="111", TELEGRAM_COMMAND_CHAT_IDS=value)
     assert field == "TELEGRAM_COMMAND_CHAT_IDS"

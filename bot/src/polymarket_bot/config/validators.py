@@ -22,7 +22,7 @@ _ZERO_ADDRESS = "0x" + "0" * 40
 _TELEGRAM_TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")
 # [0-9], not \d: \d also matches other scripts' digits ("١٢٣"), which no chat id contains
 _TELEGRAM_CHAT = re.compile(r"^(-?[0-9]{1,16}|@[A-Za-z][A-Za-z0-9_]{3,31})$")
-_TELEGRAM_USER = re.compile(r"^[0-9]{1,16}$")
+_TELEGRAM_ID_DIGITS = re.compile(r"^[0-9]{1,16}$")
 _MAX_TELEGRAM_IDS = 50
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -177,10 +177,10 @@ def telegram_user_ids(value: object) -> list[int]:
            "123456789,987654321 (a user's id, not a chat's: ask @userinfobot)")
     users = []
     for item in _id_items(value, fix):
-        if item.startswith("-") and _TELEGRAM_USER.match(item[1:]):
+        if item.startswith("-") and _TELEGRAM_ID_DIGITS.match(item[1:]):
             raise FieldProblem(f"contains {echo(item)}, a group or channel id: admins are "
                                "people", fix)
-        if not _TELEGRAM_USER.match(item) or int(item) == 0:
+        if not _TELEGRAM_ID_DIGITS.match(item) or int(item) == 0:
             raise FieldProblem(f"contains {echo(item)}, which is not a Telegram user id "
                                "(1 to 16 digits 0-9)", fix)
         users.append(int(item))
@@ -188,13 +188,18 @@ def telegram_user_ids(value: object) -> list[int]:
 
 
 def telegram_chat_ids(value: object) -> list[str]:
-    """Chats in which the admins' commands are obeyed."""
-    fix = ("list the chat ids where commands are allowed, separated by commas, e.g. "
+    """Chats in which the admins' commands are obeyed: numeric ids only, because a @name can
+    be given up and taken by another group, an id never changes hands."""
+    fix = ("list the numeric chat ids where commands are allowed, separated by commas, e.g. "
            "-1001234567890 (a group) or an admin's own user id (the private chat with the bot)")
     chats = []
     for item in _id_items(value, fix):
-        if not _TELEGRAM_CHAT.match(item) or (item[0] != "@" and int(item) == 0):
-            raise FieldProblem(f"contains {echo(item)}, which is not a Telegram chat id "
-                               "(digits 0-9 with an optional -, or @channelname)", fix)
+        if item.startswith("@"):
+            raise FieldProblem(f"contains {echo(item)}: a @name can change hands, so command "
+                               "chats are numeric ids only", fix)
+        digits = item.removeprefix("-")
+        if not _TELEGRAM_ID_DIGITS.match(digits) or int(digits) == 0:
+            raise FieldProblem(f"contains {echo(item)}, which is not a numeric Telegram chat id "
+                               "(digits 0-9 with an optional leading -)", fix)
         chats.append(item)
     return sorted(set(chats))

@@ -126,11 +126,7 @@ class TelegramControl:
             return "no identifiable sender"
         if user.id not in self.admins:
             return "sender is not in TELEGRAM_ADMIN_IDS"
-        chat = message.chat
-        names = {str(chat.id)}
-        if chat.username:
-            names.add(f"@{chat.username}")
-        if not names & self.chats:
+        if str(message.chat.id) not in self.chats:  # ids only: a @name can change hands
             return "chat is not in TELEGRAM_COMMAND_CHAT_IDS"
         return None
 
