@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from .config.check import say
+from .config.problems import ConfigError
+from .config.settings import collect_settings
 from .state.store import DB_FILE, Store
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("decisions", help="list journaled decisions (copied / skipped + why)")
-    parser.add_argument("--state-dir", type=Path,
-                        default=Path(os.environ.get("STATE_DIR", "/var/lib/polymarket-bot")),
-                        help="the bot's STATE_DIR (default: $STATE_DIR)")
+    parser.add_argument("--env-file", type=Path, default=None, metavar="PATH",
+                        help="read settings from this .env file too (the environment wins)")
+    parser.add_argument("--state-dir", type=Path, default=None,
+                        help="the bot's STATE_DIR (default: from the settings)")
     parser.add_argument("--hours", type=float, default=24, help="how far back (default 24)")
     parser.add_argument("--wallet", help="only this target wallet")
     parser.add_argument("--reason", help="only this reason (e.g. copied, max_position)")
@@ -26,8 +29,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=main)
 
 
+def _state_dir(args: argparse.Namespace) -> Path | None:
+    """--state-dir, else STATE_DIR from the environment and --env-file. Only STATE_DIR must be
+    valid: reading the journal needs no key, so a broken other setting does not stop it."""
+    if args.state_dir is not None:
+        return Path(args.state_dir)
+    _settings, values, problems = collect_settings(args.env_file)
+    ours = [p for p in problems if p.field in ("--env-file", "STATE_DIR")]
+    if ours:
+        say(f"polymarket-bot: configuration invalid:\n{ConfigError(ours)}", sys.stderr)
+        return None
+    return Path(values["STATE_DIR"])
+
+
 def main(args: argparse.Namespace) -> int:
-    path = args.state_dir / DB_FILE
+    state_dir = _state_dir(args)
+    if state_dir is None:
+        return 2
+    path = state_dir / DB_FILE
     if not path.exists():
         print(f"polymarket-bot: no state database at {path} (check --state-dir)", file=sys.stderr)
         return 2

@@ -179,12 +179,16 @@ async def run(settings: Settings, wallets: WalletsConfig, env_file: Path | None 
                       announce_ready(engine, notifier), watchdog.run()]
         if alerts.enabled:
             background.append(alerts.run())
-            control = TelegramControl.from_settings(
-                settings, store=store, limits=engine.limits,
-                status=lambda: engine_status(engine, mode=settings.TRADING_MODE,
-                                             started_at=started,
-                                             targets=len(targets.addresses())))
-            background.append(control.run())
+            if settings.telegram_commands_enabled:
+                control = TelegramControl.from_settings(
+                    settings, store=store, limits=engine.limits,
+                    status=lambda: engine_status(engine, mode=settings.TRADING_MODE,
+                                                 started_at=started,
+                                                 targets=len(targets.addresses())))
+                background.append(control.run())
+            else:
+                log.info("telegram commands off: set TELEGRAM_ADMIN_IDS and "
+                         "TELEGRAM_COMMAND_CHAT_IDS to enable them")
             schedule_daily_pnl(alerts, store)
             alerts.submit(*alert_messages.startup(settings.TRADING_MODE,
                                                   chain_name(settings.CHAIN_ID),

@@ -93,9 +93,15 @@ class StallBody(_Body):
 
 
 class UpdateBody(_Body):
+    """A message "typed" in a chat; `from_*` is the sender (default: the chat's own person)."""
+
     chat_id: int
     text: str
     from_id: int | None = None
+    from_username: str | None = "operator"
+    from_first_name: str = "Operator"
+    from_is_bot: bool = False
+    from_anonymous: bool = False  # a group admin posting anonymously (sender_chat = the group)
 
 
 class OutageBody(_Body):
@@ -310,7 +316,9 @@ async def _telegram_messages(request: web.Request) -> web.Response:
 
 async def _telegram_update(request: web.Request) -> web.Response:
     body = await _body(request, UpdateBody)
-    update = _sim(request).telegram.inject_update(body.chat_id, body.text, body.from_id)
+    update = _sim(request).telegram.inject_update(
+        body.chat_id, body.text, body.from_id, first_name=body.from_first_name,
+        username=body.from_username, is_bot=body.from_is_bot, anonymous=body.from_anonymous)
     return web.json_response(update, status=201)
 
 

@@ -31,6 +31,9 @@ TOKEN_RE = re.compile(r"^(\d+):[A-Za-z0-9_-]{30,}$")
 MAX_TEXT = 4096
 MAX_POLL_SECONDS = 50.0  # Telegram caps long polling; the client's read timeout covers the rest
 Outage = Literal["502", "hang"]
+# Telegram's stand-in sender for a group admin who posts anonymously
+_ANONYMOUS_ADMIN = {"id": 1087968824, "is_bot": True, "first_name": "Group",
+                    "username": "GroupAnonymousBot"}
 
 _NGINX_502 = ("<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
               "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx/1.18.0</center>\r\n"
@@ -212,20 +215,29 @@ class TelegramStore:
 
     def inject_update(self, chat_id: int, text: str, from_id: int | None = None,
                       token: str | None = None, first_name: str = "Operator",
-                      username: str | None = "operator") -> dict[str, Any]:
-        """An incoming message, as if a person typed `text` in the chat; returns the Update."""
+                      username: str | None = "operator", is_bot: bool = False,
+                      anonymous: bool = False) -> dict[str, Any]:
+        """An incoming message, as if a person typed `text` in the chat; returns the Update.
+
+        The sender is `from_id` (default: the chat's own person for a private chat, else user 1)
+        with `username`; `is_bot` sends as a bot. `anonymous` posts as a group's anonymous admin
+        does on Telegram: from GroupAnonymousBot, with the group as `sender_chat`."""
         chat_id = int(chat_id)
         from_id = int(from_id) if from_id is not None else (chat_id if chat_id > 0 else 1)
         bot_id = _bot_id(token) if token else None
         with self._lock:
             self._chats.setdefault(chat_id, _chat_type(chat_id))
-            sender = {"id": from_id, "is_bot": False, "first_name": first_name}
+            sender = {"id": from_id, "is_bot": is_bot, "first_name": first_name}
             if username:
                 sender["username"] = username
+            if anonymous:
+                sender = dict(_ANONYMOUS_ADMIN)
             message: dict[str, Any] = {
                 "message_id": self._next_message_id(chat_id), "from": sender,
                 "chat": self._chat(chat_id, first_name), "date": int(time.time()), "text": text,
             }
+            if anonymous:
+                message["sender_chat"] = message["chat"]
             if text.startswith("/"):
                 command = text.split(maxsplit=1)[0]
                 message["entities"] = [{"type": "bot_command", "offset": 0,

@@ -10,7 +10,8 @@ import httpx
 from harness import BotRun, target
 
 TOKEN = "123456789:AAF-sim_test_token_0123456789abcdefghi"
-CHAT = "-100424242"
+CHAT = "-100424242"  # alerts
+OPS_CHAT, ADMIN = "-100515151", 424242001  # commands: this admin, in this chat only
 
 
 def _health_url(bot: BotRun) -> str:
@@ -31,7 +32,8 @@ def _wait_status(url: str, wanted: str, timeout: float = 30) -> dict:
 def _start_with_telegram(bot: BotRun) -> Callable[[], list[str]]:
     """Start the bot alerting to the simulator's Telegram; returns what the chat received."""
     bot.env.update({"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_CHAT_ID": CHAT,
-                    "TELEGRAM_API_URL": bot.sim.urls["telegram"]})
+                    "TELEGRAM_API_URL": bot.sim.urls["telegram"],
+                    "TELEGRAM_ADMIN_IDS": str(ADMIN), "TELEGRAM_COMMAND_CHAT_IDS": OPS_CHAT})
     bot.start()
 
     def texts() -> list[str]:
@@ -58,17 +60,32 @@ def test_health_follows_the_rpc_and_metrics_count_the_copy(bot: BotRun) -> None:
     assert re.search(r'polymarket_bot_decisions_total\{action="copy",reason="copied"\} 1', metrics)
 
 
-def test_alerts_reach_the_configured_chat_and_commands_only_from_it(bot: BotRun) -> None:
+def test_alerts_reach_the_alert_chat_and_commands_only_an_admin_in_the_ops_chat(
+        bot: BotRun) -> None:
     texts = _start_with_telegram(bot)
     bot.trade(target(1), "lakers-celtics", "Celtics", "BUY", 50, 0.60)
     bot.wait_until(lambda: any("TRADE EXECUTED" in t for t in texts()), what="the trade alert")
-    httpx.post(f"{bot.admin}/telegram/updates", json={"chat_id": 777, "text": "/pause"})
-    httpx.post(f"{bot.admin}/telegram/updates", json={"chat_id": int(CHAT), "text": "/status"})
-    bot.wait_until(lambda: len(texts()) >= 3, what="the /status answer")
-    time.sleep(1)
-    stranger = httpx.get(f"{bot.admin}/telegram/messages", params={"chat_id": 777}).json()
-    assert not stranger  # a foreign chat gets no answer
-    assert "reason=paused" not in bot.log_text()
+
+    def say(chat: str | int, text: str, user: int, username: str) -> None:
+        httpx.post(f"{bot.admin}/telegram/updates", json={
+            "chat_id": int(chat), "text": text, "from_id": user,
+            "from_username": username}).raise_for_status()
+
+    def answers(chat: str | int) -> list[str]:
+        return [m["text"] for m in httpx.get(f"{bot.admin}/telegram/messages",
+                                             params={"chat_id": chat}).json()]
+
+    say(777, "/pause", ADMIN, "alice_ops")  # a foreign chat
+    say(CHAT, "/pause", ADMIN, "alice_ops")  # the alert chat is no command chat
+    say(OPS_CHAT, "/pause", 555000111, "mallory")  # not an admin
+    say(OPS_CHAT, "/status", ADMIN, "alice_ops")
+    bot.wait_until(lambda: answers(OPS_CHAT), what="the /status answer")
+    assert "STATUS" in answers(OPS_CHAT)[0] and "paused: no" in answers(OPS_CHAT)[0]
+    assert answers(777) == [] and not any("STATUS" in t or "PAUSED" in t for t in texts())
+    log = bot.log_text()
+    assert f"/pause from user 555000111 (@mallory) in chat {OPS_CHAT} refused" in log
+    assert f"/status from user {ADMIN} (@alice_ops) in chat {OPS_CHAT} accepted" in log
+    assert "reason=paused" not in log
     assert all(TOKEN not in t for t in texts())
 
 

@@ -112,4 +112,4 @@ def test_daily_pnl_summary_once_after_midnight(tmp_path: Path) -> None:
         tick()
         tick()
     [alert] = queue._pending["-3"]
-    assert alert.text.startswith("📊 DAILY P&L 2025-12-31\ntotal 0 pUSD · realized 0")
+    assert alert.text.startswith("📊 DAILY P&L 2025-12-31\ntotal 0.00 pUSD · realized 0.00")

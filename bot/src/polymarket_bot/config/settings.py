@@ -71,6 +71,8 @@ FunderAddress = Annotated[
 ]
 TelegramToken = Annotated[SecretStr, AfterValidator(validators.telegram_token)]
 MarketList = Annotated[list[str], NoDecode, BeforeValidator(validators.market_list)]
+TelegramUsers = Annotated[list[int], NoDecode, BeforeValidator(validators.telegram_user_ids)]
+TelegramChats = Annotated[list[str], NoDecode, BeforeValidator(validators.telegram_chat_ids)]
 
 
 class Settings(BaseSettings):
@@ -148,6 +150,10 @@ class Settings(BaseSettings):
     TELEGRAM_CHAT_CRITICAL: Annotated[str, AfterValidator(validators.telegram_chat)] | None = None
     TELEGRAM_CHAT_HIGH: Annotated[str, AfterValidator(validators.telegram_chat)] | None = None
     TELEGRAM_CHAT_MEDIUM: Annotated[str, AfterValidator(validators.telegram_chat)] | None = None
+    # Commands need both: who may command (people) and where (chats). Alert chats are not
+    # command chats unless listed here too.
+    TELEGRAM_ADMIN_IDS: TelegramUsers = Field(default_factory=list)
+    TELEGRAM_COMMAND_CHAT_IDS: TelegramChats = Field(default_factory=list)
     HEALTH_PORT: Annotated[int, Field(ge=0, le=65535), Number] = 8765  # 0: the OS picks (tests)
     LOG_LEVEL: Annotated[str, AfterValidator(validators.log_level)] = "INFO"
 
@@ -187,6 +193,10 @@ class Settings(BaseSettings):
     @property
     def telegram_enabled(self) -> bool:
         return self.TELEGRAM_BOT_TOKEN is not None
+
+    @property
+    def telegram_commands_enabled(self) -> bool:
+        return self.telegram_enabled and bool(self.TELEGRAM_ADMIN_IDS)
 
 
 def key_address(key: SecretStr) -> str:
@@ -240,6 +250,10 @@ FIXES: dict[str, str] = {
                           "for TELEGRAM_CHAT_ID",
     "TELEGRAM_CHAT_MEDIUM": "set the numeric chat id for medium alerts, or leave unset "
                             "for TELEGRAM_CHAT_ID",
+    "TELEGRAM_ADMIN_IDS": "list the numeric Telegram user ids allowed to command the bot, "
+                          "separated by commas, or leave unset to disable commands",
+    "TELEGRAM_COMMAND_CHAT_IDS": "list the chat ids where commands are obeyed, separated by "
+                                 "commas, or leave unset to disable commands",
     "HEALTH_PORT": "set a port from 1 to 65535 such as 8765 (0 lets the OS pick one)",
     "LOG_LEVEL": "use DEBUG, INFO, WARNING, ERROR or CRITICAL",
     **{name: bound.fix for name, bound in bounds.SETTINGS.items() if name != "SIZING_VALUE"},
@@ -277,6 +291,7 @@ def cross_field_problems(values: Mapping[str, Any]) -> list[Problem]:
             problems.append(_problem(
                 missing, "is not set but the other Telegram setting is",
                 "set both TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID, or neither to disable alerts"))
+    problems += _command_problems(values)
     if (has("SIZING_MODE") and has("SIZING_VALUE") and values["SIZING_MODE"] == "balance_pct"
             and values["SIZING_VALUE"] > 100):
         problems.append(_problem(
@@ -289,6 +304,26 @@ def cross_field_problems(values: Mapping[str, Any]) -> list[Problem]:
                 "MARKET_DENYLIST", f"lists {', '.join(both)}, which MARKET_ALLOWLIST also lists",
                 "keep each market in one list only"))
     return problems
+
+
+def _command_problems(values: Mapping[str, Any]) -> list[Problem]:
+    """Telegram commands: both lists or neither, and a token to receive them with."""
+    names = ("TELEGRAM_ADMIN_IDS", "TELEGRAM_COMMAND_CHAT_IDS")
+    if not all(name in values for name in names):
+        return []
+    admins, chats = (values[name] for name in names)
+    if bool(admins) != bool(chats):
+        missing = names[1] if admins else names[0]
+        return [_problem(missing, "is not set but the other Telegram command setting is: "
+                         "commands need both who (admins) and where (chats)",
+                         "set both TELEGRAM_ADMIN_IDS and TELEGRAM_COMMAND_CHAT_IDS, or neither "
+                         "to disable commands")]
+    if admins and values.get("TELEGRAM_BOT_TOKEN", False) is None:
+        return [_problem("TELEGRAM_BOT_TOKEN", "is not set but Telegram commands are "
+                         "configured (TELEGRAM_ADMIN_IDS)",
+                         "set TELEGRAM_BOT_TOKEN, or unset TELEGRAM_ADMIN_IDS and "
+                         "TELEGRAM_COMMAND_CHAT_IDS")]
+    return []
 
 
 def _funder_problems(values: Mapping[str, Any]) -> list[Problem]:

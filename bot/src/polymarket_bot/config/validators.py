@@ -31,6 +31,8 @@ _MAX_MARKETS = 10_000
 _MAX_URL = 2048
 _MAX_PATH = 4096
 MAX_LABEL = 64
+_TELEGRAM_ID_DIGITS = re.compile(r"[0-9]{1,16}")  # fullmatch: ASCII digits only
+_MAX_TELEGRAM_IDS = 50
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -220,3 +222,54 @@ def market_list(value: object) -> list[str]:
             item = item.lower()
         markets.append(item)
     return markets
+
+
+def _id_items(value: object, fix: str) -> list[str]:
+    """The comma-separated items of a list setting; an empty item is an error, not skipped."""
+    if isinstance(value, list | tuple):
+        items = [str(item).strip() for item in value]
+    elif isinstance(value, str):
+        items = [item.strip() for item in value.split(",")]
+    else:
+        raise FieldProblem(f"must be a comma-separated list (got {echo(value)})", fix)
+    for number, item in enumerate(items, 1):
+        if not item:
+            raise FieldProblem(f"item {number} of {len(items)} is empty (a stray comma?)", fix)
+    if len(items) > _MAX_TELEGRAM_IDS:
+        raise FieldProblem(f"lists {len(items)} ids; at most {_MAX_TELEGRAM_IDS} are allowed",
+                           fix)
+    return items
+
+
+def telegram_user_ids(value: object) -> list[int]:
+    """Numeric Telegram user ids (people, not chats): who may command the bot."""
+    fix = ("list the numeric user ids of the admins, separated by commas, e.g. "
+           "123456789,987654321 (a user's id, not a chat's: ask @userinfobot)")
+    users = []
+    for item in _id_items(value, fix):
+        if item.startswith("-") and _TELEGRAM_ID_DIGITS.fullmatch(item[1:]):
+            raise FieldProblem(f"contains {echo(item)}, a group or channel id: admins are "
+                               "people", fix)
+        if not _TELEGRAM_ID_DIGITS.fullmatch(item) or int(item) == 0:
+            raise FieldProblem(f"contains {echo(item)}, which is not a Telegram user id "
+                               "(1 to 16 digits 0-9)", fix)
+        users.append(int(item))
+    return sorted(set(users))
+
+
+def telegram_chat_ids(value: object) -> list[str]:
+    """Chats in which the admins' commands are obeyed: numeric ids only, because a @name can
+    be given up and taken by another group, an id never changes hands."""
+    fix = ("list the numeric chat ids where commands are allowed, separated by commas, e.g. "
+           "-1001234567890 (a group) or an admin's own user id (the private chat with the bot)")
+    chats = []
+    for item in _id_items(value, fix):
+        if item.startswith("@"):
+            raise FieldProblem(f"contains {echo(item)}: a @name can change hands, so command "
+                               "chats are numeric ids only", fix)
+        digits = item.removeprefix("-")
+        if not _TELEGRAM_ID_DIGITS.fullmatch(digits) or int(digits) == 0:
+            raise FieldProblem(f"contains {echo(item)}, which is not a numeric Telegram chat id "
+                               "(digits 0-9 with an optional leading -)", fix)
+        chats.append(item)
+    return sorted(set(chats))

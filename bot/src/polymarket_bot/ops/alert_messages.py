@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Literal
 
+from polymarket_bot.ops import numbers
+
 Severity = Literal["critical", "high", "medium", "low"]
 Built = tuple[str, str, Severity]
 
@@ -18,13 +20,6 @@ LINE_CHARS = 76  # one line per alert in a summary: ~50 of them fit one Telegram
 
 def short(address: str) -> str:
     return f"{address[:6]}…{address[-4:]}" if len(address) > 14 else address
-
-
-def _num(value: Decimal | float | str | None) -> str:
-    if value is None:
-        return "?"
-    text = f"{Decimal(str(value)).normalize():f}"
-    return text
 
 
 def one_line(text: str) -> str:
@@ -45,7 +40,7 @@ def trade_executed(*, side: str, size: Decimal | str, price: Decimal | str | Non
                    market: str, wallet: str, label: str | None = None,
                    status: str = "matched") -> Built:
     source = f"{label} ({short(wallet)})" if label else short(wallet)
-    text = (f"✅ TRADE EXECUTED\n{side} {_num(size)} @ {_num(price)} {market}\n"
+    text = (f"✅ TRADE EXECUTED\n{side} {numbers.shares(size)} @ {numbers.price(price)} {market}\n"
             f"from {source} · {status}")
     return "trade", text, "medium"
 
@@ -63,13 +58,13 @@ def error(what: str, detail: str, severity: Severity = "high") -> Built:
 
 
 def order_error(*, side: str, size: Decimal | str, market: str, error_text: str) -> Built:
-    text = f"❌ ORDER FAILED\n{side} {_num(size)} {market}\n{error_text}"
+    text = f"❌ ORDER FAILED\n{side} {numbers.shares(size)} {market}\n{error_text}"
     return "order_error", text, "high"
 
 
 def risk_limit(limit: str, value: Decimal | str | None) -> Built:
-    text = (f"⚠️ RISK LIMIT HIT: {limit}\nvalue {_num(value)} · no new positions until it "
-            f"clears (exits continue)")
+    text = (f"⚠️ RISK LIMIT HIT: {limit}\nvalue {numbers.usd(value)} pUSD · no new positions "
+            f"until it clears (exits continue)")
     return "risk_limit", text, "high"
 
 
@@ -81,8 +76,8 @@ def circuit_breaker(errors: int) -> Built:
 
 def daily_pnl(day: str, pnl: Decimal | str, realized: Decimal | str, trades: int,
               positions: int) -> Built:
-    text = (f"📊 DAILY P&L {day}\ntotal {_num(pnl)} pUSD · realized {_num(realized)} · "
-            f"{trades} trade(s) · {positions} open position(s)")
+    text = (f"📊 DAILY P&L {day}\ntotal {numbers.usd(pnl)} pUSD · realized "
+            f"{numbers.usd(realized)} · {trades} trade(s) · {positions} open position(s)")
     return "daily_pnl", text, "medium"
 
 

@@ -24,6 +24,7 @@ from polymarket_bot.config import ConfigError, Settings
 from polymarket_bot.config.check import say
 from polymarket_bot.config.settings import load_settings
 from polymarket_bot.ops import data, health_client, monitor, severity
+from polymarket_bot.state import pause
 from polymarket_bot.state.store import DB_FILE, Store
 
 PUSD = "0xC011a7E12a19f7B1f670d46F03B03f3342E82DFB"
@@ -52,10 +53,20 @@ def _command(func):
 
 def _pause(settings: Settings, args: argparse.Namespace) -> int:
     with Store(settings.STATE_DIR / DB_FILE) as store:
-        store.set_flag("paused", "1" if args.command == "pause" else None)
-    say("⏸️ paused: no new positions (exits continue)" if args.command == "pause"
+        if args.command == "pause":
+            pause.pause(store, args.authority, _who(args.by))
+        else:
+            pause.resume(store, args.authority)  # an operator outranks every pause
+    say(f"⏸️ paused by {pause.DESCRIPTION[args.authority]}: no new positions (exits continue); "
+        "a Telegram /resume cannot lift it" if args.command == "pause"
         else "▶️ resumed: copying new positions again")
     return 0
+
+
+def _who(by: str | None) -> str:
+    """Who paused, as /status shows it: printable, one short line."""
+    text = by if by is not None else os.environ.get("SUDO_USER") or os.environ.get("USER", "")
+    return "".join(char for char in text if char.isprintable())[:120]
 
 
 def _kill_switch(settings: Settings, args: argparse.Namespace) -> int:
@@ -353,9 +364,15 @@ def _parser(sub: Any, name: str, help_text: str, func, *, json_flag: bool = Fals
 
 def register(sub: Any) -> None:
     """Add the operator subcommands to the CLI."""
-    _parser(sub, "pause", "stop opening new positions (exits continue); the bot may run",
-            _pause)
-    _parser(sub, "resume", "resume copying new positions", _pause)
+    for name, text in (("pause", "stop opening new positions (exits continue); the bot may "
+                        "run. Only an operator can lift it, never a Telegram /resume"),
+                       ("resume", "resume copying new positions, whoever paused")):
+        control = _parser(sub, name, text, _pause)
+        control.add_argument("--authority", choices=("operator", "incident"),
+                             default="operator", help="recorded with the pause (default "
+                             "operator; incident: set by incident containment)")
+        control.add_argument("--by", default=None, metavar="TEXT",
+                             help="who or why, shown by /status (default: the login user)")
     kill = _parser(sub, "kill-switch", "create or remove the kill-switch file (no orders at all)",
                    _kill_switch)
     kill.add_argument("state", choices=("on", "off"))
