@@ -138,4 +138,4 @@ def test_the_redeemed_alert_names_market_outcome_shares_and_payout() -> None:
 
     kind, text, severity = redeemed("Will it rain in Paris?", "Yes", D("12.5"), D("12.5"))
     assert (kind, severity) == ("redeemed", "medium")
-    assert text == "💵 REDEEMED\nWill it rain in Paris? — Yes\n12.5 sh → 12.5 pUSD"
+    assert text == "💵 REDEEMED\nWill it rain in Paris? — Yes\n12.5 sh → 12.50 pUSD"

@@ -90,17 +90,18 @@ def operator(text: str, severity: Severity = "medium") -> Built:
 def market_resolved(market: str, outcome: str, shares: Decimal, payout: Decimal,
                     pnl: Decimal) -> Built:
     result = "won" if payout > 0 else "lost"
-    text = (f"🏁 MARKET RESOLVED\n{market} — {outcome} {result}\n{_num(shares)} sh → "
-            f"{_num(payout)} pUSD · P&L {_num(pnl)}")
+    text = (f"🏁 MARKET RESOLVED\n{market} — {outcome} {result}\n{numbers.shares(shares)} sh → "
+            f"{numbers.usd(payout)} pUSD · P&L {numbers.usd(pnl)}")
     return "resolved", text, "medium"
 
 
 def redeemed(market: str, outcome: str, shares: Decimal, payout: Decimal) -> Built:
-    text = f"💵 REDEEMED\n{market} — {outcome}\n{_num(shares)} sh → {_num(payout)} pUSD"
+    text = (f"💵 REDEEMED\n{market} — {outcome}\n{numbers.shares(shares)} sh → "
+            f"{numbers.usd(payout)} pUSD")
     return "redeemed", text, "medium"
 
 
 def redeem_problem(market: str, status: str, expected: Decimal, detail: str) -> Built:
     headline = "✋ REDEEM BY HAND" if status == "manual" else "❌ REDEEM FAILED"
-    text = f"{headline}\n{market}: {_num(expected)} pUSD waiting\n{detail}"
+    text = f"{headline}\n{market}: {numbers.usd(expected)} pUSD waiting\n{detail}"
     return "redeem_failed", text, "high"
