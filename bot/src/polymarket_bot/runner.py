@@ -14,8 +14,10 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 
 from . import RELEASE, __version__, logs
 from .config import (
@@ -41,6 +43,7 @@ from .ops.alerts import AlertQueue
 from .ops.health import HealthChecker, HealthServer
 from .ops.metrics import Metrics, chain_events
 from .ops.systemd import Notifier, Watchdog, announce_ready
+from .ops.tasks import Throttle, log_failure
 from .ops.telegram_control import TelegramControl, engine_status
 from .policy.limits import Limits
 from .sources.chain import ChainConfig, ChainSource
@@ -162,39 +165,51 @@ async def run(settings: Settings, wallets: WalletsConfig, env_file: Path | None 
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, engine.stop)
         started = time.time()
-        background = [reloader.watch(5.0), _upkeep(reconciler, targets, scores),
-                      announce_ready(engine, notifier), watchdog.run()]
+        # (name, coroutine factory, stall_after): supervised, restarted after a crash, and
+        # shown in /health under components.tasks
+        background: list[tuple[str, Callable[[], Awaitable[Any]], float | None]] = [
+            ("wallets-reload", lambda: reloader.watch(5.0), None),
+            ("upkeep", lambda: _upkeep(reconciler, targets, scores, beat=engine.tasks.beat),
+             300.0),
+            ("ready", lambda: announce_ready(engine, notifier), None),
+            ("watchdog", watchdog.run, None)]
         if alerts.enabled:
-            background.append(alerts.run())
+            background.append(("alerts", alerts.run, None))
             control = TelegramControl.from_settings(
                 settings, store=store, limits=engine.limits,
                 status=lambda: engine_status(engine, mode=settings.TRADING_MODE,
                                              started_at=started,
                                              targets=len(targets.addresses())))
-            background.append(control.run())
+            background.append(("telegram", control.run, None))
             schedule_daily_pnl(alerts, store)
             alerts.submit(*alert_messages.startup(settings.TRADING_MODE,
                                                   chain_name(settings.CHAIN_ID),
                                                   len(targets.addresses()), __version__))
             # last in, first out: undelivered alerts get a few seconds before the tasks stop
             stack.push_async_callback(alerts.drain, 5.0)
-        for coroutine in reversed(background):
-            stack.callback(asyncio.create_task(coroutine).cancel)
+        for name, factory, stall_after in reversed(background):
+            stack.callback(engine.tasks.start(name, factory, stall_after=stall_after).cancel)
         stack.callback(notifier.stopping)  # registered last: runs first on the way out
         log.info("🔍 Monitoring %d wallets every %s seconds (sources: %s; health on "
                  "127.0.0.1:%s)", len(targets.addresses()),
                  f"{settings.POLL_INTERVAL_SECONDS:g}", ", ".join(d.name for d in detectors),
                  health.port)
         await engine.run()
+    if engine.exit_code:
+        log.error("stopped: background task %s gave up", engine.tasks.fatal)
+        return engine.exit_code
     log.info("stopped")
     return 0
 
 
 async def _upkeep(reconciler: Reconciler, targets: _Targets,
-                  scores: dict[str, float | None], every: float = 30.0) -> None:
+                  scores: dict[str, float | None], every: float = 30.0,
+                  beat: Callable[[str], None] = lambda name: None) -> None:
     """Derive confidence scores for wallets without a configured one, and report drift between
     the targets' positions and ours (a missed fill shows up here)."""
+    throttle = Throttle()
     while True:
+        beat("upkeep")
         await asyncio.sleep(every)  # after start-up: the first cycles belong to detection
         try:
             if targets.wallets.min_confidence_score > 0:
@@ -204,8 +219,8 @@ async def _upkeep(reconciler: Reconciler, targets: _Targets,
                             wallet.address)
             if reconciler.due():
                 await reconciler.reconcile(targets.addresses())
-        except Exception:
-            log.exception("upkeep failed; retrying in %.0f s", every)
+        except Exception as exc:  # an upstream outage must not end the upkeep
+            log_failure(throttle, "upkeep failed", exc)
 
 
 def _market_name(markets: MarketDirectory):

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from config_helpers import env, write_env
+from disk_helpers import fill, small_disk
 from state_helpers import detection, result
 
 from polymarket_bot import RELEASE, __version__
@@ -57,6 +58,21 @@ def test_backup_is_consistent_while_a_writer_holds_the_db_open(setup, tmp_path, 
     assert manifest["row_counts"]["decisions"] == 7
     assert data.dump(backup) == expected
     assert data.verify(backup) == []
+
+
+@pytest.mark.parametrize("leave", [0, 48 * 1024], ids=["full", "fills-mid-copy"])
+def test_backup_onto_a_full_disk_fails_clearly_and_leaves_nothing(setup, tmp_path, capsys,
+                                                                   leave) -> None:
+    env_file, _ = setup
+    with small_disk(1024) as disk:
+        filler = fill(disk, leave=leave)
+        code = main(["backup", "--to", str(disk), "--env-file", str(env_file)])
+        left = sorted(path.name for path in disk.iterdir() if path != filler)
+    err = capsys.readouterr().err
+    assert code == 1
+    assert left == []  # no partial file, no journal, no backup without a manifest
+    assert "backup failed" in err and "the disk is full" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
 def test_verify_data_reports_broken_invariants_and_corruption(setup, tmp_path, capsys) -> None:

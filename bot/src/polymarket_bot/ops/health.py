@@ -1,7 +1,7 @@
 """`/health`: is the bot doing its job right now, component by component.
 
-Overall state is the worst of the components that trading depends on (detection, db, rpc when a
-chain source detects, clob); an optional component that fails (the alerts queue, an RPC used only
+Overall state is the worst of the components that trading depends on (detection, the bot's
+background tasks, db, rpc when a chain source detects, clob); an optional component that fails (the alerts queue, an RPC used only
 for `connectivity`) only degrades it. `ok` and `degraded` answer 200, `failing` 503, so a plain
 HTTP check (curl -f, a load balancer, systemd's ExecStartPost) works without parsing the JSON.
 
@@ -110,6 +110,9 @@ class HealthChecker:
         if self.engine is not None:
             components["detection"] = self._detection()
             required.add("detection")
+            if getattr(self.engine, "tasks", None) is not None:
+                components["tasks"] = self._tasks()
+                required.add("tasks")
         if self.store is not None:
             components["db"] = await self._db()
             required.add("db")
@@ -198,7 +201,20 @@ class HealthChecker:
                                    self.probe_timeout)
         except Exception as exc:
             return {"status": "failing", "error": _error(exc)}
-        return {"status": "ok", "latency_ms": round((time.monotonic() - started) * 1000, 2)}
+        latency = round((time.monotonic() - started) * 1000, 2)
+        refused = getattr(self.store, "write_error", None)
+        if refused is not None:  # readable, but the last write failed: nothing gets traded
+            at, what = refused
+            return {"status": "degraded", "latency_ms": latency, "error": f"write failed: {what}",
+                    "write_failed_seconds_ago": round(time.time() - at, 3)}
+        return {"status": "ok", "latency_ms": latency}
+
+    # ---- background tasks -----------------------------------------------------------------
+
+    def _tasks(self) -> dict[str, Any]:
+        """Each supervised task: running, restarting after a crash, stalled, or dead."""
+        tasks = self.engine.tasks.snapshot()
+        return {"status": _worst(t["status"] for t in tasks.values()), "tasks": tasks}
 
     # ---- upstream probes ------------------------------------------------------------------
 

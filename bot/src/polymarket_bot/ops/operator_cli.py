@@ -77,7 +77,7 @@ def _kill_switch(settings: Settings, args: argparse.Namespace) -> int:
 def _backup(settings: Settings, args: argparse.Namespace) -> int:
     try:
         target, manifest = data.backup(settings.STATE_DIR / DB_FILE, args.to)
-    except (OSError, FileNotFoundError) as exc:
+    except (OSError, data.BackupError) as exc:
         say(f"❌ backup failed: {exc}", sys.stderr)
         return 1
     report: dict[str, Any] = {"path": str(target), **manifest.model_dump()}
