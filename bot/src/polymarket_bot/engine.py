@@ -42,9 +42,9 @@ from .models import (
     Side,
     TargetFill,
 )
+from .ops.tasks import Tasks, Throttle, log_failure
 from .policy.context import PolicyContext
 from .policy.decide import decide
-from .ops.tasks import Tasks, Throttle, log_failure
 from .policy.limits import Limits
 from .sources.markets import MarketDirectory
 from .sources.stream import FillStream
@@ -499,6 +499,7 @@ class Engine:
                 self._collateral = await self.exchange.collateral_balance()
             except Exception as exc:  # balance is an input to sizing only; keep the last one
                 log.warning("collateral balance unavailable: %s", exc)
+            self.tasks.beat("collateral")
             await asyncio.sleep(60)
 
 

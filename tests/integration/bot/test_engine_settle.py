@@ -46,9 +46,10 @@ async def engine(sim: RunningSim, exchange: ClobExchange, tmp_path: Path
                  ) -> AsyncIterator[Engine]:
     store = Store(tmp_path / "state.db")
     markets = MarketDirectory(sim.urls["gamma"], sim.urls["clob"])
-    built = Engine(store=store, exchange=exchange, detectors=[], markets=markets,
-                   limits=Limits(max_position_usdc=1000, max_daily_loss_usdc=1000), wallets=list, kill_switch=lambda: False,
-                   max_fill_age=MAX_FILL_AGE, on_event=Events(), sweep_every=0.05)
+    limits = Limits(max_position_usdc=1000, max_daily_loss_usdc=1000)
+    built = Engine(store=store, exchange=exchange, detectors=[], markets=markets, limits=limits,
+                   wallets=list, kill_switch=lambda: False, max_fill_age=MAX_FILL_AGE,
+                   on_event=Events(), sweep_every=0.05)
     yield built
     await markets.aclose()
     store.close()

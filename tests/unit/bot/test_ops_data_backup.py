@@ -198,3 +198,20 @@ def test_pause_resume_and_kill_switch(setup, capsys) -> None:
     assert main(["kill-switch", "off", "--env-file", str(env_file)]) == 0
     assert not (state / "KILL_SWITCH").exists()
     assert "removed" in capsys.readouterr().out
+
+
+def test_on_a_full_disk_pause_fails_in_one_line_and_the_kill_switch_still_works(
+        tmp_path, capsys) -> None:
+    with small_disk(1024) as disk:
+        state = disk / "state"
+        env_file = write_env(tmp_path / "bot.env", env(STATE_DIR=str(state)))
+        with Store(state / DB_FILE) as store:
+            _fill_store(store)
+        fill(disk)
+        code = main(["pause", "--env-file", str(env_file)])
+        err = capsys.readouterr().err
+        assert code == 1
+        assert "pause failed: disk I/O error (is the disk full?)" in err
+        assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+        assert main(["kill-switch", "on", "--env-file", str(env_file)]) == 0
+        assert (state / "KILL_SWITCH").exists()

@@ -1,7 +1,7 @@
 """Mapping the engine's `on_event(kind, data)` callbacks to alerts.
 
 trade -> medium TRADE EXECUTED, order_error -> high (final: the bot gave up on the order),
-order_delayed -> high (not final: it is posted again until its deadline), circuit_breaker -> critical,
+order_delayed -> high (not final: posted again until its deadline), circuit_breaker -> critical,
 risk_limit -> high, decision skips -> counted and sent as one periodic summary (medium).
 Runs inside the engine's call: it only formats text and calls the non-blocking `submit`.
 """

@@ -1,9 +1,10 @@
 """`/health`: is the bot doing its job right now, component by component.
 
 Overall state is the worst of the components that trading depends on (detection, the bot's
-background tasks, db, rpc when a chain source detects, clob); an optional component that fails (the alerts queue, an RPC used only
-for `connectivity`) only degrades it. `ok` and `degraded` answer 200, `failing` 503, so a plain
-HTTP check (curl -f, a load balancer, systemd's ExecStartPost) works without parsing the JSON.
+background tasks, db, rpc when a chain source detects, clob); an optional component that fails
+(the alerts queue, an RPC used only for `connectivity`) only degrades it. `ok` and `degraded`
+answer 200, `failing` 503, so a plain HTTP check (curl -f, a load balancer, systemd's
+ExecStartPost) works without parsing the JSON.
 
 Paused and kill-switch are an operator's decision, not a fault: they are reported (`trading`) and
 leave the state alone. Upstream probes are cached a few seconds so a monitor scraping every second

@@ -6,6 +6,7 @@ once, then one line per repeat, see `Throttle`) and started again after a backof
 failing `fatal_after` times in a row stops the process with exit code 1, so systemd
 (`Restart=on-failure`) restarts it fresh rather than leaving a half-working trader.
 
+A task may also finish on purpose (READY=1 sent, no systemd watchdog to feed): that is fine.
 Loops call `beat(name)` once per iteration; a task started with `stall_after` that has not beaten
 for that long is reported stalled. `snapshot()` is what `/health` shows under `tasks`.
 """
@@ -23,7 +24,7 @@ from polymarket_bot.state.store import write_failure
 
 log = logging.getLogger("polymarket_bot")
 
-TaskState = Literal["running", "restarting", "stopped", "dead"]
+TaskState = Literal["running", "restarting", "finished", "dead"]
 FATAL_AFTER = 5  # consecutive crashes without a healthy run in between
 STABLE_AFTER = 60.0  # seconds a run must last to count as healthy again
 MAX_RESTART_DELAY = 30.0
@@ -92,7 +93,7 @@ class TaskInfo:
         stalled = (self.state == "running" and self.stall_after is not None
                    and now - (self.beat_at or self.started_at) > self.stall_after)
         status = ("failing" if self.state == "dead" or stalled else
-                  "degraded" if self.state in ("restarting", "stopped") else "ok")
+                  "degraded" if self.state == "restarting" else "ok")
         return {"status": status, "state": "stalled" if stalled else self.state,
                 "restarts": self.restarts, "last_error": self.last_error,
                 "last_beat_seconds_ago": round(now - self.beat_at, 3)
@@ -151,7 +152,8 @@ class Tasks:
                 await asyncio.sleep(min(self.max_delay, 2.0 ** (info.crashes_in_a_row - 1)))
                 info.restarts += 1
                 continue
-            info.state = "stopped"  # a loop that returned on purpose (nothing to do)
+            # returned on purpose: a one-shot (READY=1 sent), or nothing to do (no watchdog)
+            info.state = "finished"
             log.info("task %s finished", info.name)
             return
 

@@ -606,7 +606,7 @@ def write_failure(exc: BaseException) -> str | None:
     if isinstance(exc, sqlite3.OperationalError):
         text = str(exc).lower()
         for marker, meaning in (("disk is full", "the disk is full"),
-                                ("disk i/o error", "disk I/O error"),
+                                ("disk i/o error", "disk I/O error (is the disk full?)"),
                                 ("readonly database", "the state DB is read-only")):
             if marker in text:
                 return meaning
