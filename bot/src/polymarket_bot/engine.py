@@ -48,7 +48,7 @@ from .policy.decide import decide
 from .policy.limits import Limits
 from .sources.markets import MarketDirectory
 from .sources.stream import FillStream
-from .state.store import Store
+from .state.store import FINAL, Store, write_failure
 
 log = logging.getLogger("polymarket_bot")
 
@@ -304,7 +304,9 @@ class Engine:
                 # the intent stays open in the store: the sweeper settles it (or gives up on it
                 # at its deadline, and only then is the order reported failed)
                 self._log_failure(f"order for intent {intent.id} failed unexpectedly", exc)
-                self._order_delayed(intent, f"internal error ({type(exc).__name__})")
+                if self._still_open(intent.id):
+                    self._order_delayed(intent, write_failure(exc)
+                                        or f"internal error ({type(exc).__name__})")
             finally:
                 self._inflight.discard(intent.id)
                 self.orders.task_done()
@@ -356,7 +358,7 @@ class Engine:
 
     def _still_open(self, intent_id: str) -> bool:
         current = self.store.intent(intent_id)
-        return current is not None and current.status not in FINAL_STATUSES
+        return current is not None and current.status not in FINAL
 
     def deadline(self, intent: OrderIntent) -> float:
         """Until when an open intent is still posted: a copy older than the fill age limit
@@ -501,9 +503,6 @@ class Engine:
                 log.warning("collateral balance unavailable: %s", exc)
             self.tasks.beat("collateral")
             await asyncio.sleep(60)
-
-
-FINAL_STATUSES = (IntentStatus.DONE, IntentStatus.FAILED)
 
 
 def _signed(order_id: str | None, payload: dict) -> SignedOrder:
