@@ -155,3 +155,17 @@ async def test_the_sweeper_survives_an_unexpected_error_and_health_shows_it_aliv
     assert tasks["status"] == "ok"
     assert tasks["tasks"]["sweep"]["state"] == "running"
     assert engine.store.position(market.token_id).size == 20
+
+
+async def test_a_task_that_keeps_failing_ends_the_run_with_exit_code_1(engine: Engine) -> None:
+    engine.tasks.fatal_after, engine.tasks.max_delay = 2, 0
+
+    async def broken() -> None:
+        raise RuntimeError("a bug")
+
+    running = asyncio.create_task(engine.run())
+    while "sweep" not in engine.tasks.snapshot():
+        await asyncio.sleep(0.01)
+    engine.tasks.start("broken", broken)
+    await asyncio.wait_for(running, 30)  # the run ends by itself: systemd restarts the bot
+    assert (engine.exit_code, engine.tasks.fatal) == (1, "broken")
