@@ -15,6 +15,8 @@ from test_execution_clob import add_fault, copy_of, exchange, intent, market, ma
 from polymarket_bot.engine import Engine
 from polymarket_bot.execution import ClobExchange
 from polymarket_bot.models import IntentStatus, MarketInfo, OrderIntent, Side
+from polymarket_bot.ops.alert_events import engine_event_handler
+from polymarket_bot.ops.alerts import AlertQueue
 from polymarket_bot.ops.health import HealthChecker
 from polymarket_bot.policy.limits import Limits
 from polymarket_bot.sources.markets import MarketDirectory
@@ -60,6 +62,16 @@ def planned(engine: Engine, market: MarketInfo, size: str = "20") -> OrderIntent
     order = intent(market, Side.BUY, size, "0.53")
     assert engine.store.record_detection(*copy_of(order), order)
     return order
+
+
+def alert_texts(events: Events) -> list[str]:
+    """The alerts these engine events become, in order."""
+    queue = AlertQueue("123456:not-a-real-token", {"high": "-2", "medium": "-2"},
+                       api_url="http://127.0.0.1:9")
+    handler = engine_event_handler(queue)
+    for kind, data in events.seen:
+        handler(kind, data)
+    return [alert.text for alert in queue._pending["-2"]]
 
 
 def status(engine: Engine, order: OrderIntent) -> IntentStatus:
@@ -116,6 +128,10 @@ async def test_a_post_out_of_retries_is_delayed_not_failed_then_fills_once(
     assert (done.status, done.error) == (IntentStatus.DONE, None)  # no stale 503
     assert engine.on_event.kinds == ["order_delayed", "trade"]
     assert len(matches_of(sim, done.order_id)) == 1
+    texts = alert_texts(engine.on_event)
+    assert texts[0].startswith("⏳ ORDER DELAYED\nBUY 20 ")
+    assert "keeps trying until" in texts[0] and "Do not place it by hand" in texts[0]
+    assert texts[1].startswith("✅ TRADE EXECUTED") and len(texts) == 2
 
 
 async def test_an_order_is_reported_failed_only_when_it_is_abandoned(
