@@ -12,6 +12,7 @@ import fcntl
 import logging
 import os
 import signal
+import sqlite3
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -52,7 +53,7 @@ from .sources.markets import MarketDirectory
 from .sources.ratelimit import TokenBucket
 from .sources.reconcile import Reconciler
 from .sources.stream import FillStream
-from .state.store import DB_FILE, Store
+from .state.store import DB_FILE, Store, write_failure
 
 log = logging.getLogger("polymarket_bot")
 LOCK_FILE = "bot.lock"
@@ -115,6 +116,12 @@ def main(args: argparse.Namespace) -> int:
     except AlreadyRunning as exc:
         log.error("refusing to start: %s", exc)
         return 3
+    except (OSError, sqlite3.Error) as exc:
+        failure = write_failure(exc)
+        if failure is None:
+            raise
+        log.error("cannot run: %s (state dir %s)", failure, settings.STATE_DIR)
+        return 1
 
 
 async def run(settings: Settings, wallets: WalletsConfig, env_file: Path | None = None) -> int:

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from config_helpers import env, write_env
+from config_helpers import RUNBOOK_WALLETS, env, write_env
 from disk_helpers import fill, small_disk
 from state_helpers import detection, result
 
@@ -215,3 +215,20 @@ def test_on_a_full_disk_pause_fails_in_one_line_and_the_kill_switch_still_works(
         assert "Traceback" not in err and len(err.strip().splitlines()) == 1
         assert main(["kill-switch", "on", "--env-file", str(env_file)]) == 0
         assert (state / "KILL_SWITCH").exists()
+
+
+def test_run_on_a_full_disk_says_so_in_one_line(tmp_path) -> None:
+    wallets = tmp_path / "wallets.json"
+    wallets.write_text(json.dumps(RUNBOOK_WALLETS))
+    with small_disk(1024) as disk:
+        state = disk / "state"
+        env_file = write_env(tmp_path / "bot.env", env(STATE_DIR=str(state),
+                                                        WALLETS_FILE=str(wallets)))
+        with Store(state / DB_FILE) as store:
+            _fill_store(store)
+        fill(disk)
+        done = subprocess.run([sys.executable, "-m", "polymarket_bot", "run", "--env-file",
+                               str(env_file)], capture_output=True, text=True, timeout=300)
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output
+    assert "cannot run: " in output and "Traceback" not in output
