@@ -172,30 +172,32 @@ async def run(settings: Settings, wallets: WalletsConfig, env_file: Path | None 
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, engine.stop)
         started = time.time()
-        # (name, coroutine factory, stall_after): supervised, restarted after a crash, and
-        # shown in /health under components.tasks
-        background: list[tuple[str, Callable[[], Awaitable[Any]], float | None]] = [
-            ("wallets-reload", lambda: reloader.watch(5.0), None),
+        # (name, coroutine factory, stall_after, critical): supervised, restarted after a
+        # crash, shown in /health under components.tasks; only a critical one that keeps
+        # failing stops the bot (see ops.tasks)
+        background: list[tuple[str, Callable[[], Awaitable[Any]], float | None, bool]] = [
+            ("wallets-reload", lambda: reloader.watch(5.0), None, True),
             ("upkeep", lambda: _upkeep(reconciler, targets, scores, beat=engine.tasks.beat),
-             300.0),
-            ("ready", lambda: announce_ready(engine, notifier), None),
-            ("watchdog", watchdog.run, None)]
+             300.0, False),
+            ("ready", lambda: announce_ready(engine, notifier), None, True),
+            ("watchdog", watchdog.run, None, True)]
         if alerts.enabled:
-            background.append(("alerts", alerts.run, None))
+            background.append(("alerts", alerts.run, None, False))
             control = TelegramControl.from_settings(
                 settings, store=store, limits=engine.limits,
                 status=lambda: engine_status(engine, mode=settings.TRADING_MODE,
                                              started_at=started,
                                              targets=len(targets.addresses())))
-            background.append(("telegram", control.run, None))
+            background.append(("telegram", control.run, None, False))
             schedule_daily_pnl(alerts, store)
             alerts.submit(*alert_messages.startup(settings.TRADING_MODE,
                                                   chain_name(settings.CHAIN_ID),
                                                   len(targets.addresses()), __version__))
             # last in, first out: undelivered alerts get a few seconds before the tasks stop
             stack.push_async_callback(alerts.drain, 5.0)
-        for name, factory, stall_after in reversed(background):
-            stack.callback(engine.tasks.start(name, factory, stall_after=stall_after).cancel)
+        for name, factory, stall_after, critical in reversed(background):
+            task = engine.tasks.start(name, factory, stall_after=stall_after, critical=critical)
+            stack.callback(task.cancel)
         stack.callback(notifier.stopping)  # registered last: runs first on the way out
         log.info("🔍 Monitoring %d wallets every %s seconds (sources: %s; health on "
                  "127.0.0.1:%s)", len(targets.addresses()),

@@ -77,3 +77,22 @@ def test_throttle_lets_one_line_through_then_counts_the_rest() -> None:
     assert throttle.allow("disk full") == (True, 0)
     assert [throttle.allow("disk full") for _ in range(3)] == [(False, 0)] * 3
     assert throttle.allow("other") == (True, 0)
+
+
+async def test_an_auxiliary_task_is_restarted_however_often_it_fails() -> None:
+    fatal: list[str] = []
+    runs: list[int] = []
+
+    async def telegram() -> None:
+        runs.append(1)
+        if len(runs) <= 5:
+            raise OSError("network unreachable")
+        await asyncio.Event().wait()
+
+    tasks = Tasks(on_fatal=fatal.append, fatal_after=3, max_delay=0)
+    task = tasks.start("telegram", telegram, critical=False)
+    await settle(lambda: len(runs) == 6)
+    assert fatal == [] and tasks.snapshot()["telegram"]["state"] == "running"
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task

@@ -2,9 +2,11 @@
 
 Every long-running task of the bot (detection, order workers, the sweeper, alerts, Telegram,
 config reload, upkeep...) is started here by name. A task that raises is logged (its traceback
-once, then one line per repeat, see `Throttle`) and started again after a backoff; one that keeps
-failing `fatal_after` times in a row stops the process with exit code 1, so systemd
-(`Restart=on-failure`) restarts it fresh rather than leaving a half-working trader.
+once, then one line per repeat, see `Throttle`) and started again after a backoff. A task trading
+depends on (detection, orders, the sweeper) that keeps failing `fatal_after` times in a row stops
+the process with exit code 1, so systemd (`Restart=on-failure`) restarts it fresh rather than
+leaving a half-working trader; an auxiliary one (alerts, Telegram commands) is restarted for as
+long as it takes, and /health shows it degraded meanwhile.
 
 A task may also finish on purpose (READY=1 sent, no systemd watchdog to feed): that is fine.
 Loops call `beat(name)` once per iteration; a task started with `stall_after` that has not beaten
@@ -81,6 +83,7 @@ class TaskInfo:
     name: str
     factory: Callable[[], Awaitable[Any]]
     stall_after: float | None
+    critical: bool = True
     state: TaskState = "running"
     started_at: float = 0.0  # monotonic, this run
     beat_at: float | None = None  # monotonic
@@ -115,10 +118,10 @@ class Tasks:
         self._throttle = Throttle()
 
     def start(self, name: str, factory: Callable[[], Awaitable[Any]], *,
-              stall_after: float | None = None) -> asyncio.Task:
+              stall_after: float | None = None, critical: bool = True) -> asyncio.Task:
         """Run `factory()` as task `name`, again after every crash. Returns the supervisor's
         asyncio task: cancelling it stops the task for good."""
-        info = TaskInfo(name, factory, stall_after, started_at=time.monotonic())
+        info = TaskInfo(name, factory, stall_after, critical, started_at=time.monotonic())
         self._tasks[name] = info
         info.task = asyncio.create_task(self._supervise(info), name=name)
         return info.task
@@ -166,7 +169,7 @@ class Tasks:
         key = f"{info.name}: {info.last_error}"
         first = self._throttle.first(key)
         allowed, suppressed = self._throttle.allow(key)
-        if info.crashes_in_a_row >= self.fatal_after:
+        if info.critical and info.crashes_in_a_row >= self.fatal_after:
             info.state = "dead"
             self.fatal = info.name
             log.critical("task %s failed %d times in a row (%s): stopping the bot so that "
