@@ -35,7 +35,7 @@ async def test_a_crashing_task_is_restarted_and_its_traceback_logged_once(caplog
     await settle(lambda: len(runs) == 4)
     view = tasks.snapshot()["flaky"]
     assert (view["state"], view["restarts"], view["status"]) == ("running", 3, "ok")
-    assert view["last_error"] == "RuntimeError: boom"
+    assert view["last_error"] == "RuntimeError"  # the kind only: a message may hold a secret
     tracebacks = [r for r in caplog.records if r.exc_info]
     assert len(tracebacks) == 1  # then rate-limited: not a traceback per crash
     task.cancel()
@@ -53,7 +53,7 @@ async def test_a_task_that_keeps_crashing_stops_the_process() -> None:
     await tasks.start("broken", broken)
     assert fatal == ["broken"] and tasks.fatal == "broken"
     assert tasks.snapshot()["broken"] | {"last_beat_seconds_ago": None} == {
-        "status": "failing", "state": "dead", "restarts": 2, "last_error": "KeyError: 'always'",
+        "status": "failing", "state": "dead", "restarts": 2, "last_error": "KeyError",
         "last_beat_seconds_ago": None}
 
 

@@ -165,21 +165,22 @@ class Tasks:
         if time.monotonic() - info.started_at >= self.stable_after:
             info.crashes_in_a_row = 0
         info.crashes_in_a_row += 1
-        info.last_error = error_key(exc)
-        key = f"{info.name}: {info.last_error}"
+        # /health shows the kind only: a message may carry a URL with an API key in it
+        info.last_error = type(exc).__name__
+        error = error_key(exc)
+        key = f"{info.name}: {error}"
         first = self._throttle.first(key)
         allowed, suppressed = self._throttle.allow(key)
         if info.critical and info.crashes_in_a_row >= self.fatal_after:
             info.state = "dead"
             self.fatal = info.name
             log.critical("task %s failed %d times in a row (%s): stopping the bot so that "
-                         "systemd restarts it", info.name, info.crashes_in_a_row,
-                         info.last_error)
+                         "systemd restarts it", info.name, info.crashes_in_a_row, error)
             self.on_fatal(info.name)
             return False
         info.state = "restarting"
         if allowed:
             more = f" ({suppressed} more since)" if suppressed else ""
-            log.error("task %s failed: %s%s; restarting it", info.name, info.last_error, more,
+            log.error("task %s failed: %s%s; restarting it", info.name, error, more,
                       exc_info=exc if first else None)
         return True
