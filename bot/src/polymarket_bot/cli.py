@@ -7,7 +7,9 @@ Subcommands register themselves in `build_parser`; each sets `func` so that
 from __future__ import annotations
 
 import argparse
+import io
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -29,6 +31,23 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return runner.main(args)
 
 
+def _cmd_redact(args: argparse.Namespace) -> int:
+    # unvalidated on purpose: an incident's evidence must be redacted even when the config broke
+    from polymarket_bot.config.envfile import read_env_file
+    from polymarket_bot.redaction import Redactor, environment_secrets
+
+    secrets = environment_secrets()
+    if args.env_file is not None:
+        entries, _problems = read_env_file(args.env_file)
+        secrets += environment_secrets({entry.name: entry.value for entry in entries})
+    redact = Redactor(secrets)
+    source = io.TextIOWrapper(sys.stdin.buffer, errors="surrogateescape")
+    out = io.TextIOWrapper(sys.stdout.buffer, errors="surrogateescape", write_through=True)
+    for line in source:
+        out.write(redact(line))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="polymarket-bot", description="Polymarket copy-trading bot."
@@ -44,6 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="also read settings from this file (systemd passes them as "
                           "environment variables)")
     run.set_defaults(func=_cmd_run)
+    redact = sub.add_parser("redact", help="copy stdin to stdout without the bot's secrets "
+                                          "(private key, Telegram token, RPC URL and its key)")
+    redact.add_argument("--env-file", type=Path, default=None,
+                        help="also take the secrets from this file (the environment's count too)")
+    redact.set_defaults(func=_cmd_redact)
     journal.register(sub)
     alert_cli.register(sub)
     operator_cli.register(sub)

@@ -1,46 +1,46 @@
 """Logging: one event per line on stdout (journald keeps it), with secrets scrubbed on the way out.
 
-Secrets are SecretStr everywhere, so they should never reach a log call; the filter is the second
-line of defence for what a third-party library might print (an exception carrying a URL with a
-bot token, say).
+Secrets are SecretStr or never logged, so they should not reach a log call; the filter is the
+second line of defence for what a third-party library might print (an exception carrying the
+RPC URL with its API key, or a URL with the bot token). An uncaught exception's traceback goes
+through the same redaction (`sys.excepthook`), since Python prints it past the handlers.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+import traceback
 from collections.abc import Iterable
+from types import TracebackType
 
-REDACTED = "[REDACTED]"
+from .redaction import REDACTED, Redactor
+
+__all__ = ["REDACTED", "RedactSecrets", "configure"]
 
 
 class RedactSecrets(logging.Filter):
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
-        # also the key without its 0x prefix, the form libraries print
-        variants = {s for s in secrets if s} | {s[2:] for s in secrets if s and s.startswith("0x")}
-        self._secrets = sorted((v for v in variants if len(v) >= 8), key=len, reverse=True)
+        self._redact = Redactor(secrets)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self._secrets:
-            return True
         message = record.getMessage()
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
-        text = record.exc_text or ""
-        scrubbed, scrubbed_exc = message, text
-        for secret in self._secrets:
-            scrubbed = scrubbed.replace(secret, REDACTED)
-            scrubbed_exc = scrubbed_exc.replace(secret, REDACTED)
+        scrubbed = self._redact(message)
         if scrubbed != message:
             record.msg, record.args = scrubbed, None
-        if scrubbed_exc != text:
-            record.exc_text = scrubbed_exc
+        if record.exc_text:
+            record.exc_text = self._redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self._redact(record.stack_info)
         return True
 
 
 def configure(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
-    """Log to stdout, one line per event, every handler scrubbing the given secrets."""
+    """Log to stdout, one line per event, every handler and crash traceback scrubbed."""
+    redact = Redactor(list(secrets))
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
     handler.addFilter(RedactSecrets(list(secrets)))
@@ -49,3 +49,10 @@ def configure(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
     root.setLevel(level.upper())
     for noisy in ("httpx", "httpcore", "web3", "urllib3", "asyncio"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+    def excepthook(kind: type[BaseException], exc: BaseException,
+                   tb: TracebackType | None) -> None:
+        text = "".join(traceback.format_exception(kind, exc, tb))
+        sys.stderr.write(redact(text))
+
+    sys.excepthook = excepthook

@@ -42,11 +42,14 @@ from .ops import alert_messages
 from .ops.alert_events import engine_event_handler, schedule_daily_pnl
 from .ops.alerts import AlertQueue
 from .ops.health import HealthChecker, HealthServer
+from .ops.health_client import socket_path
+from .ops.http import EndpointError
 from .ops.metrics import Metrics, chain_events
 from .ops.systemd import Notifier, Watchdog, announce_ready
 from .ops.tasks import Throttle, log_failure
 from .ops.telegram_control import TelegramControl, engine_status
 from .policy.limits import Limits
+from .redaction import settings_secrets
 from .sources.chain import ChainConfig, ChainSource
 from .sources.data_api import DataApiConfig, DataApiSource
 from .sources.markets import MarketDirectory
@@ -99,10 +102,7 @@ def main(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"polymarket-bot: configuration invalid, not starting:\n{exc}", file=sys.stderr)
         return 2
-    secrets = [settings.PRIVATE_KEY.get_secret_value()]
-    if settings.TELEGRAM_BOT_TOKEN is not None:
-        secrets.append(settings.TELEGRAM_BOT_TOKEN.get_secret_value())
-    logs.configure(settings.LOG_LEVEL, secrets)
+    logs.configure(settings.LOG_LEVEL, settings_secrets(settings))
     log.info("✅ %s", SETTINGS_LOADED.removeprefix("✅ "))
     if settings.is_live and settings.is_mainnet:
         log.warning(MAINNET_WARNING)
@@ -116,6 +116,9 @@ def main(args: argparse.Namespace) -> int:
     except AlreadyRunning as exc:
         log.error("refusing to start: %s", exc)
         return 3
+    except EndpointError as exc:  # the health socket: without it no deploy can gate this bot
+        log.error("refusing to start: %s", exc)
+        return 1
     except (OSError, sqlite3.Error) as exc:
         failure = write_failure(exc)
         if failure is None:
@@ -163,7 +166,8 @@ async def run(settings: Settings, wallets: WalletsConfig, env_file: Path | None 
                                 clob_host=str(settings.CLOB_HOST),
                                 alerts=alerts if alerts.enabled else None,
                                 kill_switch=lambda: settings.kill_switch_path.exists())
-        health = HealthServer(checker, metrics, port=settings.HEALTH_PORT)
+        health = HealthServer(checker, metrics, port=settings.HEALTH_PORT,
+                              unix_path=socket_path(settings.STATE_DIR))
         await health.start()
         stack.push_async_callback(health.stop)
         loop = asyncio.get_running_loop()
@@ -200,9 +204,10 @@ async def run(settings: Settings, wallets: WalletsConfig, env_file: Path | None 
             stack.callback(task.cancel)
         stack.callback(notifier.stopping)  # registered last: runs first on the way out
         log.info("🔍 Monitoring %d wallets every %s seconds (sources: %s; health on "
-                 "127.0.0.1:%s)", len(targets.addresses()),
+                 "127.0.0.1:%s and %s)", len(targets.addresses()),
                  f"{settings.POLL_INTERVAL_SECONDS:g}", ", ".join(d.name for d in detectors),
-                 health.port)
+                 health.port if health.server.tcp_error is None else "- (taken)",
+                 health.server.unix_path)
         await engine.run()
     if engine.exit_code:
         log.error("stopped: background task %s gave up", engine.tasks.fatal)

@@ -27,12 +27,13 @@ from conftest import (
     rows_missing,
     wait_for_new_orders,
 )
-from testlib import figure
+from testlib import figure, sandbox_secrets
 
 # Playbook runs, not unit tests: each step may take minutes on two cores.
 pytestmark = pytest.mark.timeout(900)
 
 NAME = "molecule-lifecycle-trixie"
+RPC_KEY = "sandbox-fake-rpc-key-0123456789"  # inventories/sandbox: sandbox_rpc_key
 TOOL = "/usr/local/sbin/polymarket-release"
 KEYED = {"target_fills": "key", "intents": "id", "orders": "order_id", "decisions": "id"}
 
@@ -146,8 +147,9 @@ def test_07_backup_corrupt_restore_every_row_back(host, releases, admin, bot_add
     assert fetched.is_file() and fetched.with_name(name.replace(".db", ".config.tar")).is_file()
     backup = f"/var/backups/polymarket-bot/{name}"
     with host.sudo():
-        assert "PRIVATE_KEY=<in the vault" in host.check_output(
-            f"tar -xOf {backup.replace('.db', '.config.tar')} bot.env")
+        bundled = host.check_output(f"tar -xOf {backup.replace('.db', '.config.tar')} bot.env")
+        assert "PRIVATE_KEY=<in the vault" in bundled
+        assert "POLYGON_RPC_URL=<in the vault" in bundled and RPC_KEY not in bundled
         host.check_output("systemctl stop polymarket-bot.service && "
                           "dd if=/dev/urandom of=/var/lib/polymarket-bot/bot.db bs=4096 count=2 "
                           "conv=notrunc status=none && rm -f /var/lib/polymarket-bot/bot.db-wal "
@@ -223,6 +225,10 @@ def test_11_status_and_incident_capture(host, releases):
     for name in ("initial_status.txt", "recent_logs.txt", "monitoring_status.txt",
                  "deploy_history.jsonl", "versions.txt", "severity.json"):
         assert (folder / NAME / name).is_file(), name
+    key = sandbox_secrets()["vault_bot_private_key"].removeprefix("0x")
+    for evidence in (folder / NAME).iterdir():
+        text = evidence.read_text(errors="replace")
+        assert RPC_KEY not in text and key not in text, f"{evidence.name} carries a secret"
     report = folder / "incident_report.md"
     assert "# Incident Report: lifecycle-test" in report.read_text()
     assert "emergency stop" in report.read_text()

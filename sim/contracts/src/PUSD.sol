@@ -68,6 +68,16 @@ contract PUSD {
         }
     }
 
+    /// @notice `approvals: true` of the simulator's admin API: what the owner's own `approve` of
+    ///         each spender for the maximum would do.
+    function grantApprovals(address owner, address[] calldata spenders) external {
+        if (!isMinter[msg.sender]) revert NotMinter();
+        for (uint256 i = 0; i < spenders.length; ++i) {
+            allowance[owner][spenders[i]] = type(uint256).max;
+            emit Approval(owner, spenders[i], type(uint256).max);
+        }
+    }
+
     /// @notice Applies the collateral side of settled fills for an exchange.
     /// @param moves packed 64-byte records: (account as a word, signed delta as int256), at most
     ///        one per account (the simulator nets each block's fills per party first).

@@ -1,20 +1,21 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
-interface ICollateralSettlement {
+interface ISettlement {
     function settle(bytes calldata moves) external;
 }
 
 /// @title Stand-in for Polymarket's CTF Exchange V2 (also placed at the NegRisk and V3 addresses).
 /// @notice The CLOB matches orders off-chain; the operator then settles them here. Each fill emits
 ///         the production V2 `OrderFilled` event with the same signature and field meanings, so a
-///         bot watching the chain cannot tell the difference. Orders, signatures and conditional
-///         tokens are not modelled on-chain: the simulator's ledger is the source of truth.
+///         bot watching the chain cannot tell the difference. Orders and signatures are checked
+///         off-chain by the CLOB; pUSD and the outcome tokens (ERC-1155 in the CTF) move here.
 /// @dev No constructor: the simulator writes the runtime bytecode and the slots below into the
 ///      genesis state at the production addresses.
 contract SimExchange {
     address public collateral; // slot 0
     mapping(address => bool) public isOperator; // slot 1
+    address public conditionalTokens; // slot 2
 
     event OrderFilled(
         bytes32 indexed orderHash,
@@ -38,7 +39,10 @@ contract SimExchange {
     ///        orderHash, maker, taker, side, tokenId, makerAmountFilled, takerAmountFilled, fee,
     ///        builder, metadata. Emitted in the given order.
     /// @param moves the pUSD deltas of these fills, forwarded to the collateral token.
-    function settle(bytes calldata fills, bytes calldata moves) external {
+    /// @param tokenMoves the outcome-token deltas of these fills, forwarded to the CTF.
+    function settle(bytes calldata fills, bytes calldata moves, bytes calldata tokenMoves)
+        external
+    {
         if (!isOperator[msg.sender]) revert NotOperator();
         if (fills.length % FILL_BYTES != 0) revert BadFills();
         bytes32 topic0 = OrderFilled.selector;
@@ -53,6 +57,7 @@ contract SimExchange {
                     calldataload(add(p, 64)))
             }
         }
-        if (moves.length != 0) ICollateralSettlement(collateral).settle(moves);
+        if (moves.length != 0) ISettlement(collateral).settle(moves);
+        if (tokenMoves.length != 0) ISettlement(conditionalTokens).settle(tokenMoves);
     }
 }

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from .context import Sim
-from .core import Match, Side, checksum, to_units
+from .core import Market, Match, Side, checksum, to_units
 
 # The market maker that provides scripted liquidity and takes scripted makers' orders.
 MARKET_MAKER = "0x00000000000000000000000000000000000000AA"
@@ -37,25 +37,63 @@ class FillResult:
         }
 
 
+WEI_PER_POL = Decimal(10) ** 18
+
+
 def fund(sim: Sim, address: str, collateral: Decimal, allowance: Decimal | None = None,
-         shares: dict[str, Decimal] | None = None) -> None:
-    """Give an address pUSD (mirrored on-chain) and outcome shares."""
+         shares: dict[str, Decimal] | None = None, pol: Decimal = Decimal(0),
+         approvals: bool = True) -> None:
+    """Give an address pUSD, outcome shares and POL (all on-chain too).
+
+    `approvals` (the default) also grants, on-chain, every approval trading and redeeming need,
+    as if the wallet had sent them; without it the wallet starts with none and must send its own
+    `approve`/`setApprovalForAll` before the CLOB takes its orders.
+    """
     address = checksum(address)
-    account = sim.accounts.fund(address, collateral, allowance)
-    for token_id, amount in (shares or {}).items():
+    for token_id in shares or {}:
         if sim.markets.by_token(token_id) is None:
             raise ActionError(f"unknown token_id {token_id}")
+    if approvals:
+        account = sim.accounts.fund(address, collateral, allowance)
+    else:
+        account = sim.accounts.fund(address, collateral,
+                                    allowance if allowance is not None else Decimal(0))
+        account.shares_approved = False
+    for token_id, amount in (shares or {}).items():
         account.shares[token_id] += amount
-    if sim.chain is not None and collateral > 0:
-        sim.chain.mint(address, to_units(collateral))
+    chain = sim.chain
+    if chain is None:
+        return
+    if collateral > 0:
+        chain.mint(address, to_units(collateral))
+    for token_id, amount in (shares or {}).items():
+        if amount > 0 and token_id.isdigit():
+            chain.mint_tokens(address, int(token_id), to_units(amount))
+    if pol > 0:
+        chain.fund_native(address, int(pol * WEI_PER_POL))
+    if approvals:
+        chain.approve_all(address)
 
 
-def resolve_token(sim: Sim, market: str, outcome: str | int) -> str:
-    """A token id from a market (slug or condition id) and an outcome (name or index)."""
+def find_market(sim: Sim, market: str) -> Market:
+    """A market by slug or condition id."""
     found = sim.markets.by_condition(market) or next(
         (m for m in sim.markets if m.slug == market), None)
     if found is None:
         raise ActionError(f"unknown market {market!r}")
+    return found
+
+
+def add_market(sim: Sim, market: Market) -> None:
+    """List a market: in the CLOB and Gamma now, its condition in the CTF from the next block."""
+    sim.markets.add(market)
+    if sim.chain is not None:
+        sim.chain.prepare_condition(market.condition_id, len(market.outcomes))
+
+
+def resolve_token(sim: Sim, market: str, outcome: str | int) -> str:
+    """A token id from a market (slug or condition id) and an outcome (name or index)."""
+    found = find_market(sim, market)
     if isinstance(outcome, int) or str(outcome).isdigit():
         index = int(outcome)
         if not 0 <= index < len(found.outcomes):

@@ -24,10 +24,31 @@ class Contracts:
     usdc_e: str  # collateral before V2
     exchange_v1: str
     neg_risk_exchange_v1: str
+    # pUSD-native split/merge/redeem (docs.polymarket.com/resources/contracts)
+    ctf_collateral_adapter: str = "0xAdA100Db00Ca00073811820692005400218FcE1f"
+    neg_risk_ctf_collateral_adapter: str = "0xadA2005600Dec949baf300f4C6120000bDB6eAab"
+    # the collateral neg-risk positions are minted with (NegRiskAdapter's WrappedCollateral)
+    neg_risk_wrapped_collateral: str = "0x3A3BD7bb9528E159577F7C2e685CC81A765002E2"
+    # oracles that report payouts: UMA CTF adapters for standard and neg-risk markets
+    uma_adapter: str = "0x6A9D222616C90FcA5754cd1333cFD9b7fb6a4F74"
+    neg_risk_uma_adapter: str = "0x2F5e3684cb1F318ec51b00Edba38d79Ac2c0aA9d"
 
     def exchange(self, neg_risk: bool) -> str:
         """The V2 exchange that settles (and verifies signatures of) a market's orders."""
         return self.neg_risk_exchange_v2 if neg_risk else self.exchange_v2
+
+    def collateral_adapter(self, neg_risk: bool) -> str:
+        """The adapter that redeems a market's outcome tokens to pUSD."""
+        return self.neg_risk_ctf_collateral_adapter if neg_risk else self.ctf_collateral_adapter
+
+    def position_collateral(self, neg_risk: bool) -> str:
+        """The collateral a market's CTF position ids are computed with (never pUSD)."""
+        return self.neg_risk_wrapped_collateral if neg_risk else self.usdc_e
+
+    def spenders(self) -> list[str]:
+        """What a trading and redeeming wallet approves (pUSD allowance + ERC-1155 operator)."""
+        return [self.exchange_v2, self.neg_risk_exchange_v2, self.neg_risk_adapter,
+                self.ctf_collateral_adapter, self.neg_risk_ctf_collateral_adapter]
 
 
 _POLYGON = Contracts(

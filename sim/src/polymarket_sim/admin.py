@@ -7,17 +7,19 @@ stall the chain, read what the Telegram fake received, and read back every match
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from . import actions
+from . import actions, resolution
 from . import scenario as scenarios
 from .context import Sim
 from .core import Match, Side
 from .faults import FaultSpec
+from .geoblock import Geoblock
 
 if TYPE_CHECKING:
     from .app import Simulator
@@ -64,6 +66,26 @@ class FundBody(_Body):
     collateral: Decimal = Field(default=Decimal(0), ge=0)
     allowance: Decimal | None = Field(default=None, ge=0)
     shares: dict[str, Decimal] = Field(default_factory=dict)
+    pol: Decimal = Field(default=Decimal(0), ge=0, description="POL for gas")
+    approvals: bool = True
+
+
+class ResolveBody(_Body):
+    market: str | None = None
+    condition_id: str | None = None
+    winner: str | int
+
+
+class GeoblockBody(_Body):
+    blocked: bool = False
+    country: str = Field(default="IE", min_length=2, max_length=2)
+    region: str = Field(default="L", max_length=8)
+    ip: str = "127.0.0.1"
+    close_only: bool = False
+
+
+class ConfigBody(_Body):
+    positions_lag: float | None = Field(default=None, ge=0, le=86_400)
 
 
 class StallBody(_Body):
@@ -95,6 +117,11 @@ def build_app(sim: Sim) -> web.Application:
     app.router.add_post("/trades", _trade)
     app.router.add_get("/matches", _matches)
     app.router.add_post("/scenario", _scenario)
+    app.router.add_post("/resolve", _resolve)
+    app.router.add_get("/geoblock", _geoblock_get)
+    app.router.add_post("/geoblock", _geoblock_set)
+    app.router.add_get("/config", _config_get)
+    app.router.add_post("/config", _config_set)
     app.router.add_get("/telegram/messages", _telegram_messages)
     app.router.add_post("/telegram/updates", _telegram_update)
     app.router.add_post("/telegram/outage", _telegram_outage)
@@ -174,8 +201,46 @@ async def _chain_stall(request: web.Request) -> web.Response:
 
 async def _fund(request: web.Request) -> web.Response:
     body = await _body(request, FundBody)
-    actions.fund(_sim(request), body.address, body.collateral, body.allowance, body.shares)
+    actions.fund(_sim(request), body.address, body.collateral, body.allowance, body.shares,
+                 pol=body.pol, approvals=body.approvals)
     return web.json_response({"funded": body.address})
+
+
+async def _resolve(request: web.Request) -> web.Response:
+    """End a market now: `{"market": slug | "condition_id": id, "winner": name | index}`."""
+    body = await _body(request, ResolveBody)
+    market = body.market or body.condition_id
+    if not market:
+        raise actions.ActionError("give market (slug) or condition_id")
+    resolved = resolution.resolve(_sim(request), market, body.winner)
+    return web.json_response({"resolved": [
+        {"market": m.slug, "condition_id": m.condition_id, "neg_risk": m.neg_risk,
+         "winner": m.outcomes[m.payouts.index(1)].name if m.payouts else None,
+         "payouts": m.payouts} for m in resolved]})
+
+
+async def _geoblock_get(request: web.Request) -> web.Response:
+    return web.json_response(asdict(_sim(request).geoblock))
+
+
+async def _geoblock_set(request: web.Request) -> web.Response:
+    """What `GET /api/geoblock` answers and the CLOB enforces from now on."""
+    body = await _body(request, GeoblockBody)
+    sim = _sim(request)
+    sim.geoblock = Geoblock(**body.model_dump())
+    return web.json_response(asdict(sim.geoblock))
+
+
+async def _config_get(request: web.Request) -> web.Response:
+    return web.json_response({"positions_lag": _sim(request).positions_lag})
+
+
+async def _config_set(request: web.Request) -> web.Response:
+    body = await _body(request, ConfigBody)
+    sim = _sim(request)
+    if body.positions_lag is not None:
+        sim.positions_lag = body.positions_lag
+    return web.json_response({"positions_lag": sim.positions_lag})
 
 
 async def _liquidity(request: web.Request) -> web.Response:

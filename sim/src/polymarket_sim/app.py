@@ -22,7 +22,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from . import admin, data_api, gamma, telegram
+from . import admin, data_api, gamma, resolution, telegram
 from . import scenario as scenarios
 from .chain import rpc
 from .chain.node import ChainNode
@@ -49,6 +49,7 @@ class Options:
     chain_id: int = 137
     block_time: float = 0.2
     scenario: scenarios.Scenario | None = None
+    positions_lag: float = 0.0
 
 
 @dataclass
@@ -62,8 +63,10 @@ class Simulator:
     _tasks: list[asyncio.Task] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.sim = Sim(chain_id=self.options.chain_id)
+        self.sim = Sim(chain_id=self.options.chain_id, positions_lag=self.options.positions_lag)
         self.sim.chain = ChainNode(self.sim, block_time=self.options.block_time)
+        sim = self.sim
+        self.sim.chain.on_events(lambda events: resolution.apply_chain_events(sim, events))
 
     async def start(self) -> dict[str, str]:
         await self.sim.chain.start()

@@ -15,6 +15,17 @@ from . import app
 from .scenario import Scenario
 
 
+def _seconds(value: str) -> float:
+    """A delay in seconds: finite, 0 to one day."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
+    if not 0 <= seconds <= 86_400:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"{value!r} must be between 0 and 86400 seconds")
+    return seconds
+
+
 def _scenario_path(value: str) -> Path:
     """A scenario file, or the name of one shipped with the simulator (e.g. `demo`)."""
     path = Path(value)
@@ -43,6 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--chain-id", type=int, default=137)
     serve.add_argument("--block-time", type=float, default=0.5,
                        help="seconds between blocks (Polygon: about 2)")
+    serve.add_argument("--positions-lag", type=_seconds, default=0.0,
+                       help="seconds before /positions shows a resolved market redeemable "
+                            "(the real Data API lags 1-3 minutes)")
     serve.add_argument("--log-level", default="WARNING")
     check = sub.add_parser("check-scenario", help="validate a scenario file and exit")
     check.add_argument("scenario", type=_scenario_path)
@@ -60,7 +74,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{len(scenario.traders)} scripted traders)")
         return 0
     options = app.Options(host=args.host, port=args.port, chain_id=args.chain_id,
-                          block_time=args.block_time, scenario=scenario)
+                          block_time=args.block_time, scenario=scenario,
+                          positions_lag=args.positions_lag)
     try:
         asyncio.run(app.serve(options))
     except OSError as exc:

@@ -72,6 +72,13 @@ class Market:
     active: bool = True
     closed: bool = False
     last_trade_price: dict[str, Decimal] = field(default_factory=dict)
+    # set when the market resolves: payout per outcome (1 for the winner, 0 otherwise)
+    payouts: list[int] | None = None
+    resolved_at: float | None = None
+
+    @property
+    def resolved(self) -> bool:
+        return self.payouts is not None
 
     def outcome_index(self, token_id: str) -> int:
         for index, outcome in enumerate(self.outcomes):
@@ -211,6 +218,16 @@ class Account:
     shares: dict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
     # shares the account allowed the exchange to move (ERC-1155 setApprovalForAll)
     shares_approved: bool = True
+    # what the wallet's own on-chain approvals say, per spender (lowercase), once it sent any;
+    # they override the two defaults above for that exchange
+    allowances: dict[str, Decimal] = field(default_factory=dict)
+    operators: dict[str, bool] = field(default_factory=dict)
+
+    def allowance_for(self, spender: str) -> Decimal:
+        return self.allowances.get(spender.lower(), self.allowance)
+
+    def operator_approved(self, operator: str) -> bool:
+        return self.operators.get(operator.lower(), self.shares_approved)
 
 
 class Accounts:

@@ -20,13 +20,17 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from . import resolution
 from .context import Sim
 from .core import UNITS, Market, Match, MatchStatus, Side, to_units
 from .gamma import current_price, event_ids, event_slug
+
+if TYPE_CHECKING:
+    from .chain.events import Redemption
 
 ACTIVITY_MAX_LIMIT = 500  # larger limits are silently cut to 500
 ACTIVITY_MAX_OFFSET = 5000  # "max historical activity offset of 5000 exceeded" (measured 2026-09)
@@ -69,6 +73,8 @@ class Fill:
     timestamp: int
     # (block time, block, log index, sequence): the order the chain put the fills in
     key: tuple[int, int, int, int]
+    kind: str = "TRADE"  # or REDEEM: a wallet's redemption, one row per transaction
+    burned: tuple[tuple[str, Decimal], ...] = ()  # REDEEM: (token id, shares) burned
 
 
 def _key(fill: Fill) -> tuple[int, int, int, int]:
@@ -113,6 +119,7 @@ class FillIndex:
         self._all: list[Fill] = []
         self._versions: dict[str, int] = {}
         sim.ledger.on_confirm(self.add)
+        sim.redemption_listeners.append(self.add_redemption)
         for match in list(sim.ledger.matches):  # confirmed before this service started
             self.add(match)
 
@@ -127,6 +134,24 @@ class FillIndex:
                 _insert(self._by_user.setdefault(fill.party, []), fill)
                 _insert(self._all, fill)
                 self._versions[fill.party] = self._versions.get(fill.party, 0) + 1
+
+    def add_redemption(self, redemption: Redemption) -> None:
+        """A REDEEM row: shares burned (0 for the wrong-collateral trap) and the payout."""
+        burned = tuple((str(token), Decimal(units) / UNITS)
+                       for token, units in sorted(redemption.burned.items()))
+        fill = Fill(
+            party=redemption.user.lower(), taker=False, side=Side.SELL, token_id="",
+            condition_id=redemption.condition_id, price=Decimal(0),
+            size=sum((size for _, size in burned), Decimal(0)),
+            # what the CTF paid out (pUSD through an adapter; USDC.e to an old-style direct call)
+            usdc=Decimal(redemption.payout) / UNITS, fee=Decimal(0), tx_hash=redemption.tx_hash,
+            timestamp=redemption.timestamp,
+            key=(redemption.timestamp, redemption.block_number, redemption.log_index,
+                 next(self._seq)),
+            kind="REDEEM", burned=burned)
+        with self._lock:
+            _insert(self._by_user.setdefault(fill.party, []), fill)
+            self._versions[fill.party] = self._versions.get(fill.party, 0) + 1
 
     def for_user(self, user: str) -> list[Fill]:
         """The user's fills, oldest first (a snapshot: safe to keep while more are confirmed)."""
@@ -208,16 +233,38 @@ class Position:
             self.bought_cost += fill.usdc
             self.fees += fill.fee
             return
-        sold = min(fill.size, self.size)  # shares from outside the ledger (splits) have no basis
+        self._close(fill.size, fill.price)
+
+    def redeem(self, size: Decimal, payout: Decimal, timestamp: int) -> None:
+        """Shares burned by a redemption, each paid `payout` (1 for the winner, 0 otherwise)."""
+        self.last_price = payout
+        self.last_event_at = timestamp
+        self._close(size, payout)
+
+    def _close(self, size: Decimal, price: Decimal) -> None:
+        sold = min(size, self.size)  # shares from outside the ledger (splits) have no basis
         avg = self.cost / self.size if self.size else Decimal(0)
-        self.realized += (fill.price - avg) * sold
+        self.realized += (price - avg) * sold
         self.cost -= avg * sold
         self.size -= sold
 
 
-def build_positions(fills: Iterable[Fill]) -> dict[str, Position]:
+def _payout(sim: Sim | None, token_id: str) -> Decimal:
+    """What one share of a resolved outcome pays (1 or 0)."""
+    market = sim.markets.by_token(token_id) if sim is not None else None
+    if market is None or market.payouts is None:
+        return Decimal(0)
+    return Decimal(market.payouts[market.outcome_index(token_id)])
+
+
+def build_positions(fills: Iterable[Fill], sim: Sim | None = None) -> dict[str, Position]:
     positions: dict[str, Position] = {}
     for fill in fills:
+        if fill.kind == "REDEEM":
+            for token, size in fill.burned:
+                if token in positions:
+                    positions[token].redeem(size, _payout(sim, token), fill.timestamp)
+            continue
         position = positions.get(fill.token_id)
         if position is None:
             position = positions[fill.token_id] = Position(fill.token_id, fill.condition_id)
@@ -233,8 +280,12 @@ def value_positions(sim: Sim, positions: dict[str, Position]) -> None:
     """Price every position and compute the numbers both API versions show."""
     for position in positions.values():
         market = sim.markets.by_token(position.token_id)
+        # once the indexer caught up with a resolution the price is the payout (1 or 0)
+        settled = market is not None and market.resolved and resolution.indexed(sim, market)
         price = current_price(sim, market, position.token_id) if market else None
         cur = price if price is not None else position.last_price
+        if settled:
+            cur = _payout(sim, position.token_id)
         avg = position.cost / position.size if position.size else (
             position.bought_cost / position.total_bought if position.total_bought else Decimal(0))
         initial = position.cost if position.size else Decimal(0)
@@ -243,14 +294,14 @@ def value_positions(sim: Sim, positions: dict[str, Position]) -> None:
         opposite = _opposite(market, position.token_id)
         held_opposite = opposite is not None and positions.get(opposite[1]) is not None and \
             positions[opposite[1]].size > 0
-        closed = bool(market and market.closed)
+        closed = bool(market and market.closed)  # no merging once the market has closed
         position.values = {
             "avg": avg, "initial": initial, "current": current, "cash_pnl": cash_pnl, "cur": cur,
             "percent_pnl": cash_pnl / initial * 100 if initial else Decimal(0),
             # what the real API prints: all profit so far over everything paid for the shares
             "percent_realized": (position.realized + cash_pnl) / position.bought_cost * 100
             if position.bought_cost else Decimal(0),
-            "redeemable": closed,
+            "redeemable": settled,
             "mergeable": held_opposite and position.size > 0 and not closed,
             "market": market, "opposite": opposite,
         }
@@ -295,6 +346,8 @@ def _market_fields(market: Market | None, token_id: str) -> dict[str, Any]:
 
 
 def activity_row(sim: Sim, fill: Fill) -> dict[str, Any]:
+    if fill.kind == "REDEEM":
+        return redeem_row(sim, fill)
     info = _market_fields(sim.markets.by_token(fill.token_id), fill.token_id)
     return {
         "proxyWallet": fill.party, "timestamp": fill.timestamp, "conditionId": fill.condition_id,
@@ -303,6 +356,20 @@ def activity_row(sim: Sim, fill: Fill) -> dict[str, Any]:
         "side": fill.side.value, "outcomeIndex": info["outcomeIndex"], "title": info["title"],
         "slug": info["slug"], "icon": info["icon"], "eventSlug": info["eventSlug"],
         "outcome": info["outcome"], **_profile(sim, fill.party),
+    }
+
+
+def redeem_row(sim: Sim, fill: Fill) -> dict[str, Any]:
+    """A redemption as /activity shows it: per condition, no asset, side or price."""
+    market = sim.markets.by_condition(fill.condition_id)
+    return {
+        "proxyWallet": fill.party, "timestamp": fill.timestamp, "conditionId": fill.condition_id,
+        "type": "REDEEM", "size": _r(fill.size, 6), "usdcSize": _r(fill.usdc, 6),
+        "transactionHash": fill.tx_hash, "price": 0, "asset": "", "side": "",
+        "outcomeIndex": 999, "title": market.question if market else "",
+        "slug": market.slug if market else "", "icon": "",
+        "eventSlug": event_slug(market) if market else "", "outcome": "",
+        **_profile(sim, fill.party),
     }
 
 
@@ -505,12 +572,14 @@ class FillFilter:
     taker_only: bool = False
     min_size: Decimal | None = None
     min_cash: Decimal | None = None
+    kinds: frozenset[str] | set[str] | None = frozenset({"TRADE"})  # activity types; None = all
 
     def keep(self, fill: Fill) -> bool:
         return (
-            (self.conditions is None or fill.condition_id.lower() in self.conditions)
+            (self.kinds is None or fill.kind in self.kinds)
+            and (self.conditions is None or fill.condition_id.lower() in self.conditions)
             and (self.events is None or fill.condition_id.lower() in self.events)
-            and (self.side is None or fill.side.value == self.side)
+            and (self.side is None or (fill.kind == "TRADE" and fill.side.value == self.side))
             and (not self.taker_only or fill.taker)
             and (self.min_size is None or fill.size >= self.min_size)
             and (self.min_cash is None or fill.usdc >= self.min_cash)
@@ -654,9 +723,7 @@ class DataApp:
         wanted = FillFilter(
             conditions=params.conditions("market"),
             events=_event_conditions(self.sim, params, "eventId"),
-            side=params.choice("side", ("BUY", "SELL"), None))
-        if types is not None and "TRADE" not in types:
-            return web.json_response([])
+            side=params.choice("side", ("BUY", "SELL"), None), kinds=types)
         window = _window_of(self._source(user), start, end)
         descending = direction == "DESC"
         if sort_by == "TIMESTAMP":
@@ -697,7 +764,8 @@ class DataApp:
         cached = self._position_cache.get(user)
         if cached is None or cached[0] != version:
             cached = self._position_cache[user] = (version,
-                                                   build_positions(self.fills.for_user(user)))
+                                                   build_positions(self.fills.for_user(user),
+                                                                   self.sim))
         positions = cached[1]
         value_positions(self.sim, positions)  # prices move without fills: re-priced every time
         return [p for p in positions.values()
@@ -758,9 +826,8 @@ class DataApp:
         wanted = FillFilter(
             conditions=params.conditions("condition", "condition_id", "conditionId"),
             events=_event_conditions(self.sim, params, "event_id"),
-            side=params.choice("side", ("BUY", "SELL"), None))
-        fills = [] if types is not None and "TRADE" not in types else _window_of(
-            self._source(user), start, end)
+            side=params.choice("side", ("BUY", "SELL"), None), kinds=types)
+        fills = _window_of(self._source(user), start, end)
         page, limit, cursor = _keyset_page("activity", params, fills, wanted.keep,
                                            direction == "DESC")
         rows = [snake(activity_row(self.sim, f)) for f in page]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
@@ -133,6 +134,8 @@ def _price_text(price: Decimal) -> str:
 
 
 def _outcome_prices(sim: Sim, market: Market) -> list[str]:
+    if market.payouts is not None:  # resolved: the final prices, "1" for the winner
+        return [str(payout) for payout in market.payouts]
     even = Decimal(1) / len(market.outcomes)
     prices = []
     for outcome in market.outcomes:
@@ -226,6 +229,10 @@ def render_market(sim: Sim, market: Market, market_id: int, event_id: int,
         "events": [_event(market, event_id)],
         "version": "v1",
     }
+    if market.resolved:
+        body["umaResolutionStatus"] = "resolved"
+        body["closedTime"] = time.strftime("%Y-%m-%d %H:%M:%S+00",
+                                           time.gmtime(market.resolved_at or 0))
     if market.neg_risk:
         body["negRiskMarketID"] = "0x" + keccak(text=f"negrisk:{slug}").hex()
         body["negRiskRequestID"] = "0x" + keccak(text=f"request:{market.condition_id}").hex()
@@ -358,6 +365,9 @@ class GammaApp:
         page = chosen[offset:offset + limit]
         return web.json_response([self._render_event(slug, ms) for slug, ms in page])
 
+    async def geoblock(self, request: web.Request) -> web.Response:
+        return web.json_response(self.sim.geoblock.answer())
+
     async def event_by_slug(self, request: web.Request) -> web.Response:
         slug = request.match_info["slug"]
         markets = self._events().get(slug)
@@ -374,4 +384,6 @@ def build_app(sim: Sim) -> web.Application:
     app.router.add_get("/markets/{id}", gamma.market_by_id)
     app.router.add_get("/events", gamma.events)
     app.router.add_get("/events/slug/{slug}", gamma.event_by_slug)
+    # polymarket.com's geoblock check; the simulator serves it next to Gamma
+    app.router.add_get("/api/geoblock", gamma.geoblock)
     return app

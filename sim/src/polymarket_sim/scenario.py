@@ -25,7 +25,9 @@ from pydantic import (
     model_validator,
 )
 
-from . import actions
+from . import actions, resolution
+from .addresses import POLYGON, contracts
+from .chain.positions import outcome_token_ids
 from .context import Sim
 from .core import Market, Outcome, Side, checksum
 
@@ -83,12 +85,13 @@ class MarketSpec(_Strict):
         return value
 
     def build(self) -> Market:
+        """The market; token ids default to the CTF position ids of its condition's outcomes,
+        so the tokens redeem on-chain (an explicit token_id is used as given)."""
         condition_id = self.condition_id or "0x" + keccak(text=f"condition:{self.slug}").hex()
-        outcomes = [
-            Outcome(o.name, o.token_id or str(int.from_bytes(
-                keccak(text=f"token:{self.slug}:{o.name}"), "big")))
-            for o in self.outcomes
-        ]
+        derived = outcome_token_ids(condition_id, len(self.outcomes),
+                                    contracts(POLYGON).position_collateral(self.neg_risk))
+        outcomes = [Outcome(o.name, o.token_id or token)
+                    for o, token in zip(self.outcomes, derived, strict=True)]
         return Market(condition_id=condition_id, question=self.question or self.slug,
                       slug=self.slug, outcomes=outcomes, tick_size=self.tick_size,
                       min_order_size=self.min_order_size, neg_risk=self.neg_risk,
@@ -102,6 +105,8 @@ class AccountSpec(_Strict):
     allowance: Decimal | None = Field(default=None, ge=0)
     shares: dict[str, Decimal] = Field(default_factory=dict,
                                        description="'market-slug/Outcome' -> shares")
+    pol: Decimal = Field(default=Decimal(0), ge=0, description="POL for gas")
+    approvals: bool = Field(default=True, description="grant every approval on-chain")
 
     @field_validator("address")
     @classmethod
@@ -121,6 +126,14 @@ class TradeSpec(_Strict):
     role: Literal["taker", "maker"] = "taker"
     every: float | None = Field(default=None, gt=0, description="repeat period in seconds")
     times: int = Field(default=1, ge=1)
+
+
+class ResolveSpec(_Strict):
+    """A market ending: `winner` is an outcome name or index."""
+
+    at: float = Field(ge=0, description="seconds after the scenario starts")
+    market: str
+    winner: str | int
 
 
 class TraderSpec(_Strict):
@@ -148,6 +161,7 @@ class Scenario(_Strict):
     accounts: list[AccountSpec] = []
     traders: list[TraderSpec] = []
     random_flow: RandomFlow | None = None
+    resolve: list[ResolveSpec] = []
 
     @model_validator(mode="after")
     def _references(self, info: ValidationInfo) -> Scenario:
@@ -166,6 +180,19 @@ class Scenario(_Strict):
                 if isinstance(trade.outcome, str) and trade.outcome.lower() not in names:
                     raise ValueError(f"trader {trader.address}: market {trade.market!r} has no "
                                      f"outcome {trade.outcome!r}")
+        resolved: set[str] = set()
+        for i, entry in enumerate(self.resolve):
+            where = f"resolve[{i}]"
+            outcomes = known.get(entry.market)
+            if outcomes is None:
+                raise ValueError(f"{where}.market: unknown market {entry.market!r} "
+                                 f"(markets: {', '.join(sorted(known)) or 'none'})")
+            if not _names_outcome(outcomes, entry.winner):
+                raise ValueError(f"{where}.winner: market {entry.market!r} has no outcome "
+                                 f"{entry.winner!r} (outcomes: {', '.join(outcomes)})")
+            if entry.market in resolved:
+                raise ValueError(f"{where}.market: {entry.market!r} is resolved twice")
+            resolved.add(entry.market)
         return self
 
     @classmethod
@@ -174,11 +201,17 @@ class Scenario(_Strict):
         return cls.model_validate(data)
 
 
+def _names_outcome(outcomes: list[str], winner: str | int) -> bool:
+    if isinstance(winner, int) or winner.isdigit():
+        return 0 <= int(winner) < len(outcomes)
+    return winner.lower() in {name.lower() for name in outcomes}
+
+
 def apply(sim: Sim, scenario: Scenario) -> None:
     """Create the scenario's markets, books and funded accounts."""
     for spec in scenario.markets:
         market = spec.build()
-        sim.markets.add(market)
+        actions.add_market(sim, market)
         for outcome_spec, outcome in zip(spec.outcomes, market.outcomes, strict=True):
             for level in outcome_spec.bids:
                 actions.add_liquidity(sim, outcome.token_id, Side.BUY, level.price, level.size)
@@ -189,7 +222,8 @@ def apply(sim: Sim, scenario: Scenario) -> None:
         for key, amount in account.shares.items():
             slug, _, outcome = key.partition("/")
             shares[actions.resolve_token(sim, slug, outcome)] = amount
-        actions.fund(sim, account.address, account.collateral, account.allowance, shares)
+        actions.fund(sim, account.address, account.collateral, account.allowance, shares,
+                     pol=account.pol, approvals=account.approvals)
     for trader in scenario.traders:
         if trader.name:
             sim.profiles[trader.address.lower()] = trader.name
@@ -198,16 +232,20 @@ def apply(sim: Sim, scenario: Scenario) -> None:
 async def run(sim: Sim, scenario: Scenario, started: float | None = None) -> None:
     """Play the scripted trades on time, then the random flow (if any) until cancelled."""
     start = started if started is not None else time.monotonic()
-    schedule = sorted(
-        ((trade.at + i * (trade.every or 0), trader.address, trade)
-         for trader in scenario.traders for trade in trader.trades for i in range(trade.times)),
+    schedule: list[tuple[float, str, TradeSpec | ResolveSpec]] = sorted(
+        [(trade.at + i * (trade.every or 0), trader.address, trade)
+         for trader in scenario.traders for trade in trader.trades for i in range(trade.times)]
+        + [(entry.at, "", entry) for entry in scenario.resolve],
         key=lambda entry: entry[0])  # stable: equal times keep the file's order
-    for at, address, trade in schedule:
+    for at, address, step in schedule:
         delay = start + at - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
-        _play(sim, address, trade.market, trade.outcome, trade.side, trade.price, trade.size,
-              trade.role)
+        if isinstance(step, ResolveSpec):
+            _resolve(sim, step)
+            continue
+        _play(sim, address, step.market, step.outcome, step.side, step.price, step.size,
+              step.role)
     if scenario.random_flow is not None:
         await _random_flow(sim, scenario.random_flow)
 
@@ -223,14 +261,25 @@ def _play(sim: Sim, address: str, market: str, outcome: str | int, side: Side, p
         log.warning("scripted trade by %s skipped: %s", address, exc)
 
 
+def _resolve(sim: Sim, step: ResolveSpec) -> None:
+    try:
+        for market in resolution.resolve(sim, step.market, step.winner):
+            log.info("resolved %s: %s", market.slug, market.payouts)
+    except actions.ActionError as exc:
+        log.warning("scripted resolution of %s skipped: %s", step.market, exc)
+
+
 async def _random_flow(sim: Sim, flow: RandomFlow) -> None:
     rng = random.Random(flow.seed)
     markets = [m for m in sim.markets if not flow.markets or m.slug in flow.markets]
     held: dict[tuple[str, str], Decimal] = {}
     while True:
         await asyncio.sleep(rng.expovariate(1 / flow.interval))
+        open_markets = [m for m in markets if not m.closed]
+        if not open_markets:
+            return
         trader = checksum(rng.choice(flow.traders))
-        market = rng.choice(markets)
+        market = rng.choice(open_markets)
         outcome = rng.randrange(len(market.outcomes))
         token_id = market.outcomes[outcome].token_id
         holding = held.get((trader, token_id), Decimal(0))

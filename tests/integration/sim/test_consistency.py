@@ -1,4 +1,5 @@
-"""A scripted scenario's fills are the same facts in the CLOB, the Data API and the chain logs."""
+"""A scripted scenario's fills, and a redemption, are the same facts in the CLOB, the Data API and
+the chain logs."""
 
 from __future__ import annotations
 
@@ -6,10 +7,14 @@ import time
 from decimal import Decimal
 
 import httpx
+from eth_account import Account
 from py_clob_client_v2 import ApiCreds, ClobClient
 from web3 import Web3
+from web3.logs import DISCARD
 
+from polymarket_sim.addresses import contracts
 from polymarket_sim.app import start_background
+from polymarket_sim.chain.contracts import adapter_abi, ctf_abi, pusd_abi
 from polymarket_sim.chain.node import ORDER_FILLED_TOPIC, exchange_abi
 from polymarket_sim.scenario import Scenario
 
@@ -32,6 +37,7 @@ SCENARIO = {
             {"name": "Yes", "bids": [[0.612, 1000]], "asks": [[0.618, 1000]]},
             {"name": "No", "bids": [[0.380, 1000]], "asks": [[0.388, 1000]]}]},
     ],
+    "accounts": [{"address": WHALE, "pol": 1}],
     "traders": [
         {"address": WHALE, "trades": [
             {"at": 0.0, "market": "rain", "outcome": "Yes", "side": "BUY", "size": 100,
@@ -106,7 +112,54 @@ def test_scripted_fills_agree_across_clob_data_api_and_chain() -> None:
                     if m["taker"] == address or any(f["maker"] == address for f in m["makers"])}
             assert {t["id"] for t in trades} == ours
         outcomes = {r["outcome"] for r in httpx.get(
-            f"{running.urls['data']}/activity", params={"user": WHALE}).json()}
+            f"{running.urls['data']}/activity", params={"user": WHALE, "type": "TRADE"}).json()}
         assert outcomes == {"Yes", "Celtics"}
+        _redeem_agrees_everywhere(running.urls, w3)
     finally:
         running.stop()
+
+
+def _redeem_agrees_everywhere(urls: dict[str, str], w3: Web3) -> None:
+    """The whale's 40 Yes of `rain` (bought 100, sold 60) resolve Yes and are redeemed: the
+    chain's burn and pUSD payout, the REDEEM row and the position agree; no trade appears."""
+    table = contracts(137)
+    condition = httpx.get(f"{urls['gamma']}/markets/slug/rain").json()["conditionId"]
+    httpx.post(f"{urls['admin']}/resolve", json={"market": "rain", "winner": "Yes"})
+    ctf = w3.eth.contract(address=Web3.to_checksum_address(table.conditional_tokens),
+                          abi=ctf_abi())
+    deadline = time.monotonic() + 20
+    while ctf.functions.payoutDenominator(bytes.fromhex(condition[2:])).call() == 0:
+        assert time.monotonic() < deadline, "no ConditionResolution in time"
+        time.sleep(0.05)
+    adapter = w3.eth.contract(address=Web3.to_checksum_address(table.ctf_collateral_adapter),
+                              abi=adapter_abi())
+    tx = adapter.functions.redeemPositions(table.collateral, b"\0" * 32,
+                                           bytes.fromhex(condition[2:]), [1, 2]).build_transaction(
+        {"from": WHALE, "chainId": 137, "nonce": w3.eth.get_transaction_count(WHALE)})
+    signed = Account.from_key(WHALE_KEY).sign_transaction(tx)
+    receipt = w3.eth.wait_for_transaction_receipt(
+        w3.eth.send_raw_transaction(signed.raw_transaction), timeout=15)
+    assert receipt["status"] == 1
+    pusd = w3.eth.contract(address=Web3.to_checksum_address(table.collateral), abi=pusd_abi())
+    paid = [e["args"]["value"] for e in pusd.events.Transfer().process_receipt(
+        receipt, errors=DISCARD) if e["args"]["to"] == WHALE]
+    burned = [sum(e["args"]["values"]) for e in ctf.events.TransferBatch().process_receipt(
+        receipt, errors=DISCARD)
+              if e["args"]["from"] == WHALE]
+    assert paid == [40 * 10**6] and burned == [40 * 10**6]
+    chain = {("0x" + receipt["transactionHash"].hex().removeprefix("0x"), condition,
+              Decimal(burned[0]) / 10**6, Decimal(paid[0]) / 10**6)}
+    deadline = time.monotonic() + 20
+    while True:
+        rows = httpx.get(f"{urls['data']}/activity", params={"user": WHALE, "type": "REDEEM"}
+                         ).json()
+        if rows or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    activity = {(r["transactionHash"], r["conditionId"], Decimal(str(r["size"])),
+                 Decimal(str(r["usdcSize"]))) for r in rows}
+    assert activity == chain
+    positions = httpx.get(f"{urls['data']}/positions",
+                          params={"user": WHALE, "market": condition}).json()
+    assert positions == []
+    assert len(_clob_trades(urls["clob"], WHALE_KEY)) == 4  # a redemption is not a trade

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import logging
+import resource
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -57,3 +62,43 @@ def secret_fragments(secret: str) -> list[str]:
     """Every 8-character piece of a secret: none may appear in any output."""
     core = secret.removeprefix("0x")
     return [core[i : i + 8] for i in range(0, len(core) - 7)]
+
+
+def run_cli(*args: str) -> tuple[int, str]:
+    """`polymarket-bot ARGS` in this process: the exit code and everything it printed or logged.
+
+    Any exception escapes to the test: a traceback is a failure, never an answer.
+    """
+    # Imported here: the CLI pulls in the trading pipeline, which the pure config tests skip.
+    from polymarket_bot import cli
+
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+            code = cli.main(list(args))
+    finally:
+        root.removeHandler(handler)
+    return code, out.getvalue()
+
+
+def leaked(text: str, *secrets: str) -> list[str]:
+    """The 8-character pieces of `secrets` found in `text`, ignoring case."""
+    lowered = text.lower()
+    return [piece for secret in secrets for piece in secret_fragments(secret.lower())
+            if piece in lowered]
+
+
+@contextlib.contextmanager
+def memory_cap(extra: int = 1 << 30) -> Iterator[None]:
+    """While inside, this process may grow by at most `extra` bytes: an endless read fails
+    with MemoryError instead of exhausting the shared test machine."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    size = int(Path("/proc/self/statm").read_text().split()[0]) * resource.getpagesize()
+    resource.setrlimit(resource.RLIMIT_AS, (size + extra, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))

@@ -90,7 +90,7 @@ def test_invalid_config_exits_2_naming_every_problem(tmp_path: Path,
     for expected in (
         "bot.env line 6: UNKNOWN_THING is not a known setting",
         "PRIVATE_KEY: has 61 hex digits but a private key needs exactly 64 — fix:",
-        "MAX_DAILY_LOSS: must be greater than 0 (got -5) — fix: set a positive USDC amount",
+        "MAX_DAILY_LOSS: must be from 0.000001 to 10000000 USDC (got -5) — fix: set a value in",
         "LIVE_TRADING_ACKNOWLEDGED: TRADING_MODE=live on Polygon mainnet",
         "fix: set LIVE_TRADING_ACKNOWLEDGED=true",
         "target_wallets[1]: has 2 hex digits",
@@ -119,7 +119,7 @@ def test_reads_the_process_environment_by_default(wallets_file: Path,
     assert "All critical settings validated successfully" in out
     monkeypatch.setenv("MAX_POSITION_SIZE", "0")
     code, _out, err = check(capsys)
-    assert code == 2 and "MAX_POSITION_SIZE: must be greater than 0 (got 0)" in err
+    assert code == 2 and "MAX_POSITION_SIZE: must be from 0.000001 to 10000000 USDC (got 0)" in err
 
 
 def test_shipped_examples_pass(capsys: pytest.CaptureFixture[str]) -> None:

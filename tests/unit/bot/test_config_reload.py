@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from config_helpers import ALICE, BOB, RUNBOOK_WALLETS, write_json
+from config_helpers import ALICE, BOB, RUNBOOK_WALLETS, memory_cap, write_json
 
 from polymarket_bot.config import ConfigError, WalletsConfig, WalletsReloader, load_wallets
 
@@ -105,6 +106,61 @@ def test_emptied_or_deleted_file_never_drops_all_targets(path: Path) -> None:
     assert reloader.current is good
     assert "file not found" in str(seen.errors[-1])
     assert len(seen.errors) == 2
+
+
+def _endless(path: Path) -> None:
+    path.symlink_to("/dev/zero")
+
+
+def _text(text: str) -> Callable[[Path], None]:
+    return lambda path: path.write_text(text)
+
+
+BAD_FILES: dict[str, tuple[Callable[[Path], None], str]] = {
+    "endless": (_endless, "WALLETS_FILE: "),
+    "fifo": (os.mkfifo, "WALLETS_FILE: "),
+    "directory": (Path.mkdir, "WALLETS_FILE: "),
+    "deep": (_text("[" * 100_000 + "]" * 100_000), "nests lists and objects"),
+    "huge number": (_text('{"max_trade_frequency": 1' + "0" * 5000 + "}"),
+                    "a number of 5001 digits"),
+    "control label": (_text(json.dumps({**RUNBOOK_WALLETS, "target_wallets": [
+        {"address": ALICE, "label": "a\nTRADE EXECUTED"}]})), "target_wallets[0].label"),
+}
+
+
+def _replace_with(path: Path, make: Callable[[Path], None]) -> None:
+    path.unlink()
+    make(path)
+
+
+@pytest.mark.parametrize("kind", BAD_FILES)
+def test_a_reload_of_a_bad_file_keeps_the_config_and_says_why(path: Path, kind: str) -> None:
+    make, expected = BAD_FILES[kind]
+    seen = Recorder()
+    good = load_wallets(path)
+    reloader = seen.reloader(path, current=good)
+    _replace_with(path, make)
+    with memory_cap():
+        assert reloader.check(force=True) is False
+    assert reloader.current is good and seen.changes == []
+    assert expected in str(seen.errors[-1]) and " — fix: " in str(seen.errors[-1])
+
+
+async def test_sighup_with_an_endless_file_keeps_the_config(path: Path) -> None:
+    seen = Recorder()
+    good = load_wallets(path)
+    reloader = seen.reloader(path, current=good)
+    loop = asyncio.get_running_loop()
+    reloader.install_sighup(loop)
+    try:
+        _replace_with(path, _endless)
+        with memory_cap():
+            os.kill(os.getpid(), signal.SIGHUP)
+            await _until(lambda: bool(seen.errors))
+        assert reloader.current is good
+        assert "is a character device, not a regular file" in str(seen.errors[-1])
+    finally:
+        reloader.remove_sighup(loop)
 
 
 async def test_sighup_forces_a_reload(path: Path) -> None:

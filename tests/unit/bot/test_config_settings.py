@@ -76,29 +76,31 @@ def test_empty_value_means_unset() -> None:
     ({"POLYGON_RPC_URL": "polygon-rpc.com"}, "POLYGON_RPC_URL", "must be a http/https/ws/wss URL"),
     ({"CLOB_HOST": "ftp://clob"}, "CLOB_HOST", "must be a http/https URL"),
     ({"CHAIN_ID": "polygon"}, "CHAIN_ID", "must be a whole number (got polygon)"),
-    ({"CHAIN_ID": "-1"}, "CHAIN_ID", "must be greater than 0"),
+    ({"CHAIN_ID": "-1"}, "CHAIN_ID", "must be from 1 to 4503599627370476 (got -1)"),
     ({"SIGNATURE_TYPE": "4"}, "SIGNATURE_TYPE", "must be at most 3 (got 4)"),
     ({"FUNDER_ADDRESS": "0x1234"}, "FUNDER_ADDRESS", "has 4 hex digits but an address needs "
                                                      "exactly 40"),
     ({"FUNDER_ADDRESS": "0x" + "g" * 40}, "FUNDER_ADDRESS", "is not hexadecimal"),
     ({"TRADING_MODE": "yolo"}, "TRADING_MODE", "must be one of 'paper' or 'live' (got yolo)"),
     ({"LIVE_TRADING_ACKNOWLEDGED": "maybe"}, "LIVE_TRADING_ACKNOWLEDGED", "must be true or false"),
-    ({"POLL_INTERVAL_SECONDS": "0"}, "POLL_INTERVAL_SECONDS", "must be greater than 0 (got 0)"),
-    ({"POLL_INTERVAL_SECONDS": "inf"}, "POLL_INTERVAL_SECONDS", "must be a finite number"),
+    ({"POLL_INTERVAL_SECONDS": "0"}, "POLL_INTERVAL_SECONDS",
+     "must be from 0.1 to 3600 seconds (got 0)"),
+    ({"POLL_INTERVAL_SECONDS": "inf"}, "POLL_INTERVAL_SECONDS", "must be from 0.1 to 3600"),
     ({"SOURCE_MODE": "websocket"}, "SOURCE_MODE", "must be one of"),
-    ({"CHAIN_CONFIRMATIONS": "-1"}, "CHAIN_CONFIRMATIONS", "must be at least 0"),
+    ({"CHAIN_CONFIRMATIONS": "-1"}, "CHAIN_CONFIRMATIONS", "must be from 0 to 256 blocks"),
     ({"DATA_API_RATE_LIMIT_PER_10S": "5000"}, "DATA_API_RATE_LIMIT_PER_10S", "at most 1000"),
-    ({"SIZING_VALUE": "0"}, "SIZING_VALUE", "must be greater than 0"),
+    ({"SIZING_VALUE": "0"}, "SIZING_VALUE", "must be from 0.000001 to 1000000 (got 0)"),
     ({"MAX_SLIPPAGE": "0.5"}, "MAX_SLIPPAGE", "must be less than 0.5"),
     ({"MAX_SLIPPAGE": "-0.01"}, "MAX_SLIPPAGE", "must be at least 0"),
     ({"ORDER_TYPE": "FOK"}, "ORDER_TYPE", "must be one of 'FAK' or 'GTC'"),
-    ({"MAX_POSITION_SIZE": "-50"}, "MAX_POSITION_SIZE", "must be greater than 0 (got -50)"),
+    ({"MAX_POSITION_SIZE": "-50"}, "MAX_POSITION_SIZE",
+     "must be from 0.000001 to 10000000 USDC (got -50)"),
     ({"MAX_POSITION_SIZE": "fifty"}, "MAX_POSITION_SIZE", "must be a number (got fifty)"),
     ({"MAX_DAILY_LOSS": None}, "MAX_DAILY_LOSS", "is required but not set"),
-    ({"MAX_OPEN_POSITIONS": "0"}, "MAX_OPEN_POSITIONS", "must be at least 1"),
+    ({"MAX_OPEN_POSITIONS": "0"}, "MAX_OPEN_POSITIONS", "must be from 1 to 100000"),
     ({"MAX_PRICE": "1.5"}, "MAX_PRICE", "must be at most 1"),
     ({"MARKET_DENYLIST": "0x1234"}, "MARKET_DENYLIST", "neither a condition id"),
-    ({"CIRCUIT_BREAKER_ERRORS": "0"}, "CIRCUIT_BREAKER_ERRORS", "must be at least 1"),
+    ({"CIRCUIT_BREAKER_ERRORS": "0"}, "CIRCUIT_BREAKER_ERRORS", "must be from 1 to 1000 errors"),
     ({"TELEGRAM_BOT_TOKEN": "not-a-token", "TELEGRAM_CHAT_ID": "1"}, "TELEGRAM_BOT_TOKEN",
      "is not a Telegram bot token"),
     ({"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_CHAT_ID": "my chat"}, "TELEGRAM_CHAT_ID",
@@ -116,8 +118,8 @@ def test_bad_field_is_named_with_a_fix(changes: dict[str, str | None], field: st
 
 def test_message_reads_like_the_issue_example() -> None:
     assert problems(env(MAX_DAILY_LOSS="-5"))["MAX_DAILY_LOSS"] == (
-        "MAX_DAILY_LOSS: must be greater than 0 (got -5) — fix: set a positive USDC amount such "
-        "as 100")
+        "MAX_DAILY_LOSS: must be from 0.000001 to 10000000 USDC (got -5) — fix: set a value in "
+        "that range, such as 100")
 
 
 @pytest.mark.parametrize(("changes", "field", "expected"), [
@@ -200,7 +202,8 @@ def test_env_file_problems_name_the_line(tmp_path: Path) -> None:
     assert "did you mean MAX_SLIPPAGE?" in found["bot.env line 5"]
     assert "rename it to MAX_DAILY_LOSS" in found["bot.env line 6"]
     assert "already set on line 4" in found["bot.env line 7"]
-    assert "JUST_A_NAME has no '='" in found["bot.env line 8"]
+    # Not a known name: the line is not quoted, since it might be a pasted secret.
+    assert found["bot.env line 8"].startswith("bot.env line 8: is not a NAME=value line")
     assert "SECRET_THING is not a known setting" in found["bot.env line 9"]
     assert not any(piece in text for text in found.values() for piece in secret_fragments(KEY))
 

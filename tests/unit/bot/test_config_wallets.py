@@ -98,8 +98,10 @@ def test_duplicates_are_rejected_whatever_their_case(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("changes", "field", "expected"), [
     ({"min_confidence_score": 1.5}, "min_confidence_score", "must be at most 1"),
     ({"min_confidence_score": "high"}, "min_confidence_score", "must be a number"),
-    ({"max_trade_frequency": 0}, "max_trade_frequency", "must be at least 1 (got 0)"),
-    ({"min_trade_interval_minutes": -1}, "min_trade_interval_minutes", "must be at least 0"),
+    ({"max_trade_frequency": 0}, "max_trade_frequency",
+     "must be from 1 to 1000000 copies per hour (got 0)"),
+    ({"min_trade_interval_minutes": -1}, "min_trade_interval_minutes",
+     "must be from 0 to 10080 minutes (a week) (got -1)"),
     ({"max_trade_frequency": None}, "max_trade_frequency", "is required but not set"),
     ({"target_wallets": None}, "target_wallets", "is required but not set"),
     ({"target_wallets": []}, "target_wallets", "is empty"),
@@ -120,14 +122,14 @@ def test_bad_top_level_value_is_named(changes: dict[str, Any], field: str, expec
     ({"address": ALICE, "colour": "red"}, "target_wallets[0].colour", "is not a known option"),
     ({"address": ALICE, "confidence": 2}, "target_wallets[0].confidence", "must be at most 1"),
     ({"address": ALICE, "sizing_value": -1}, "target_wallets[0].sizing_value",
-     "must be greater than 0"),
+     "must be from 0.000001 to 1000000 (got -1)"),
     ({"address": ALICE, "sizing_mode": "martingale", "sizing_value": 1},
      "target_wallets[0].sizing_mode", "must be one of"),
     ({"address": ALICE, "sizing_mode": "fixed"}, "target_wallets[0]", "without sizing_value"),
     ({"address": ALICE, "sizing_mode": "balance_pct", "sizing_value": 101}, "target_wallets[0]",
      "cannot exceed 100"),
     ({"address": ALICE, "max_position_size": 0}, "target_wallets[0].max_position_size",
-     "must be greater than 0"),
+     "must be from 0.000001 to 10000000 USDC (got 0)"),
     ({"address": ALICE, "enabled": "sometimes"}, "target_wallets[0].enabled",
      "must be true or false"),
     ({"label": "no address"}, "target_wallets[0].address", "is required but not set"),
@@ -208,7 +210,7 @@ def test_repeated_keys_and_nan_are_rejected(tmp_path: Path) -> None:
             '"min_trade_interval_minutes": 5}')
     found = problems_of_text(text, tmp_path)
     assert "appears twice" in found['wallets.json key "max_trade_frequency"']
-    assert "contains NaN, which is not a JSON number" in found["wallets.json"]
+    assert "contains NaN, which is not a usable number" in found["wallets.json"]
 
 
 def test_top_level_must_be_an_object(tmp_path: Path) -> None:

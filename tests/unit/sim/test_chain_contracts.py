@@ -66,7 +66,8 @@ def test_pusd_is_a_full_erc20_and_state_sits_where_genesis_writes_it() -> None:
             "allowance", "transferFrom", "Transfer", "Approval", "mint"} <= names
     assert artifact("PUSD").slots == {"balanceOf": 0, "allowance": 1, "totalSupply": 2,
                                       "isMinter": 3, "isExchange": 4}
-    assert artifact("SimExchange").slots == {"collateral": 0, "isOperator": 1}
+    assert artifact("SimExchange").slots == {"collateral": 0, "isOperator": 1,
+                                             "conditionalTokens": 2}
     assert artifact("PUSD").runtime and artifact("SimExchange").runtime
     # Solidity's mapping layout: keccak(pad(key) . pad(slot))
     key = bytes.fromhex("11" * 20)
@@ -128,14 +129,16 @@ def test_order_ids_that_are_not_hashes_are_hashed_and_calldata_is_word_aligned()
     assert order_hash("0x" + "01" * 32) == b"\x01" * 32
     assert order_hash("scripted-7") == keccak(text="scripted-7")
     events = fill_events(_match(Side.BUY, [_maker(MAKER_A, Side.SELL, "0.5", "5")]), EXCHANGE)
-    data = settle_calldata(events, {to_canonical_address(MAKER_A): 1, b"\x01" * 20: 0})
-    # selector + 2 offsets + (length + 2 * 320 bytes) + (length + one 64-byte move)
-    assert len(data) == 4 + 64 + 32 + 640 + 32 + 64
+    data = settle_calldata(events, {to_canonical_address(MAKER_A): 1, b"\x01" * 20: 0},
+                           {(to_canonical_address(MAKER_A), 7): -1, (b"\x01" * 20, 7): 0})
+    # selector + 3 offsets + (length + 2 * 320 bytes) + (length + one 64-byte move)
+    # + (length + one 96-byte token move)
+    assert len(data) == 4 + 96 + 32 + 640 + 32 + 64 + 32 + 96
 
 
 def test_committed_artifacts_are_built_from_the_current_sources() -> None:
     sources = Path(__file__).parents[3] / "sim" / "contracts" / "src"
-    for name in ("PUSD", "SimExchange"):
+    for name in ("PUSD", "SimExchange", "ConditionalTokens", "CollateralAdapter"):
         built = json.loads((ARTIFACTS / f"{name}.json").read_text())
         source = (sources / built["sourceName"]).read_bytes()
         assert built["sourceSha256"] == hashlib.sha256(source).hexdigest(), (

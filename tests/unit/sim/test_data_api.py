@@ -270,3 +270,41 @@ def test_name_comes_from_sim_profiles_when_present(env: Env) -> None:
     env.match(WHALE, Side.BUY, "101", [fill(MAKER, Side.SELL, "101", "0.5", "10")])
     [row] = env.ok("/activity", user=WHALE)
     assert row["name"] == "whale" and row["pseudonym"]
+
+
+def test_resolution_shows_after_the_lag_and_a_redemption_is_a_redeem_not_a_trade(
+        env: Env) -> None:
+    from polymarket_sim import resolution
+    from polymarket_sim.chain.events import Redemption
+
+    snow = Market("0x" + "44" * 32, "Snow?", "snow", [Outcome("Yes", "401"), Outcome("No", "402")])
+    env.sim.markets.add(snow)
+    env.match(WHALE, Side.BUY, "401", [fill(MAKER, Side.SELL, "401", "0.40", "10")])
+    env.match(WHALE, Side.BUY, "402", [fill(MAKER, Side.SELL, "402", "0.50", "4")])
+    env.sim.positions_lag = 60
+    resolution.resolve(env.sim, "snow", "Yes")
+    rows = {r["outcome"]: r for r in env.ok("/positions", user=WHALE)}
+    assert not rows["Yes"]["redeemable"] and rows["Yes"]["curPrice"] == 0.4
+    snow.resolved_at = (snow.resolved_at or 0) - 61  # the indexer caught up
+    rows = {r["outcome"]: r for r in env.ok("/positions", user=WHALE)}
+    assert (rows["Yes"]["redeemable"], rows["Yes"]["curPrice"]) == (True, 1)
+    assert (rows["No"]["redeemable"], rows["No"]["curPrice"]) == (True, 0)
+    assert rows["Yes"]["currentValue"] == 10
+
+    for listener in env.sim.redemption_listeners:
+        listener(Redemption(user=WHALE.lower(), condition_id=snow.condition_id,
+                            collateral="0x" + "00" * 20, payout=10_000_000, pusd=10_000_000,
+                            burned={401: 10_000_000, 402: 4_000_000}, tx_hash="0x" + "ab" * 32,
+                            block_number=env.block + 1, timestamp=1_790_001_000, log_index=3))
+    assert env.ok("/positions", user=WHALE) == []
+    activity = env.ok("/activity", user=WHALE)
+    assert [r["type"] for r in activity] == ["REDEEM", "TRADE", "TRADE"]
+    redeem = activity[0]
+    assert (redeem["size"], redeem["usdcSize"], redeem["side"], redeem["asset"]) == (14, 10, "", "")
+    assert redeem["conditionId"] == snow.condition_id and redeem["slug"] == "snow"
+    assert len(env.ok("/activity", user=WHALE, type="TRADE")) == 2
+    assert len(env.ok("/trades", user=WHALE)) == 2
+    assert env.ok("/activity", user=WHALE, type="REDEEM", side="SELL") == []
+    closed = env.ok("/v2/positions", user=WHALE, status="CLOSED")["data"]
+    # bought 10 at 0.40 and 4 at 0.50, paid 10 back: realized +6 and -2
+    assert sorted(r["realized_pnl"] for r in closed) == [-2, 6]

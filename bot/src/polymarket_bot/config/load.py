@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
-from polymarket_bot.config.problems import ConfigError, Problem
-from polymarket_bot.config.settings import Settings, chain_name, collect_settings
+from pydantic import SecretStr
+
+from polymarket_bot.config.problems import ConfigError, Problem, scrub
+from polymarket_bot.config.settings import Settings, chain_name, collect_settings, hidden_parts
 from polymarket_bot.config.wallets import WalletsConfig, collect_wallets
 
 # The runbook's startup sequence (Phase 3.2); `run` and `check-config` print the same lines.
@@ -34,8 +37,19 @@ def collect_all(
     wallets = None
     if path is not None:
         wallets, wallet_problems = collect_wallets(path)
-        problems = problems + wallet_problems
+        problems = problems + scrub(wallet_problems, _secrets(values))
     return settings, wallets, problems
+
+
+def _secrets(values: Mapping[str, Any]) -> list[str]:
+    """The secret parts of the settings that validated, to hide in the wallets file's problems."""
+    found = []
+    for name in ("PRIVATE_KEY", "TELEGRAM_BOT_TOKEN", "POLYGON_RPC_URL"):
+        value = values.get(name)
+        if value is not None:
+            text = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+            found += hidden_parts(name, text)
+    return found
 
 
 def load_all(

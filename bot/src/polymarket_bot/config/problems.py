@@ -1,17 +1,19 @@
 """Configuration problems a trader can act on: which setting, what is wrong, how to fix it.
 
 Pydantic's own errors say "Input should be greater than 0"; an operator at 3 a.m. needs
-"MAX_DAILY_LOSS: must be greater than 0 (got -5) — fix: set a positive USDC amount such as 100".
+"MAX_DAILY_LOSS: must be from 0.000001 to 10000000 USDC (got -5) — fix: set a value in that range,
+such as 100".
 Everything here turns pydantic's error details into that form, and never echoes a secret.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 from pydantic_core import ErrorDetails
 
 Source = Literal["env", "wallets"]
@@ -21,7 +23,10 @@ _PLAIN = re.compile(r"[\w.:/@+-]+")
 # Longer than an address (40 hex digits) may be a private key (64) pasted into the wrong field or
 # with a digit too many or too few: such runs are never echoed, whatever the field.
 _KEY_LIKE = re.compile(r"(?:0[xX])?[0-9a-fA-F]{41,}")
-_TOKEN_LIKE = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}")
+_TOKEN_LIKE = re.compile(r"[0-9]{5,}:[A-Za-z0-9_-]{20,}")
+_FRAGMENT = 8  # no run of this many characters of a known secret survives into a message
+HIDDEN = "[hidden]"
+MAX_PROBLEMS = 50  # per file: a file of garbage must not flood the terminal or the log
 
 
 class Problem(BaseModel):
@@ -34,8 +39,20 @@ class Problem(BaseModel):
     message: str
     fix: str
 
+    # Every Problem is cleaned where it is made, so no code path can forget it: whatever input
+    # a message quotes, a key-shaped run or a control character never reaches a terminal or log.
+    @field_validator("field", "message", "fix")
+    @classmethod
+    def _clean(cls, text: str) -> str:
+        return printable(redact(text))
+
     def __str__(self) -> str:
         return f"{self.field}: {self.message} — fix: {self.fix}"
+
+    def without(self, secrets: Sequence[str]) -> Problem:
+        """This problem with every fragment of the known `secrets` hidden."""
+        return Problem(source=self.source, field=hide(self.field, secrets),
+                       message=hide(self.message, secrets), fix=hide(self.fix, secrets))
 
 
 class ConfigError(Exception):
@@ -69,11 +86,56 @@ def redact(text: str) -> str:
     return _TOKEN_LIKE.sub("[hidden: looks like a Telegram token]", text)
 
 
+def printable(text: str) -> str:
+    """Control and format characters (newlines, escapes, bidi overrides) as visible escapes:
+    a quoted value must not start a new line or recolour the terminal."""
+    if text.isprintable():  # the common case, at C speed; it also refuses what is escaped below
+        return text
+    return "".join(char if unicodedata.category(char)[0] != "C" else repr(char)[1:-1]
+                   for char in text)
+
+
+def hide(text: str, secrets: Sequence[str]) -> str:
+    """`text` with every run of `_FRAGMENT` or more characters of any secret replaced.
+
+    Case-insensitive: a key pasted in upper case is still the key.
+    """
+    lowered = text.lower()
+    covered = [False] * len(text)
+    for secret in secrets:
+        pieces = {secret.lower()[i: i + _FRAGMENT] for i in range(len(secret) - _FRAGMENT + 1)}
+        for start in range(len(text) - _FRAGMENT + 1):
+            if lowered[start: start + _FRAGMENT] in pieces:
+                covered[start: start + _FRAGMENT] = [True] * _FRAGMENT
+    if not any(covered):
+        return text
+    out: list[str] = []
+    for char, hidden in zip(text, covered, strict=True):
+        if not hidden:
+            out.append(char)
+        elif not out or out[-1] != HIDDEN:
+            out.append(HIDDEN)
+    return "".join(out)
+
+
+def scrub(problems: Iterable[Problem], secrets: Sequence[str]) -> list[Problem]:
+    """The problems with the known secrets hidden, at most MAX_PROBLEMS of them."""
+    found = list(problems)
+    if len(found) > MAX_PROBLEMS:
+        rest = len(found) - MAX_PROBLEMS + 1
+        found[MAX_PROBLEMS - 1:] = [Problem(
+            source=found[0].source, field="…", message=f"and {rest} more problem(s)",
+            fix="fix the ones above first; this file may not be the one you meant")]
+    return [problem.without(secrets) for problem in found]
+
+
 def echo(value: object) -> str:
     """A value for a message: bare when it is one plain word (`-5`), quoted when it has spaces
     or is empty, shortened so a pasted blob cannot flood the output, and never a secret: a key
     pasted into the wrong field is still a key."""
-    text = redact(value if isinstance(value, str) else repr(value))
+    # Cut before redacting, for speed on a pasted megabyte; far enough out that a key starting
+    # within the shown part is still whole, and so still recognised.
+    text = redact((value if isinstance(value, str) else repr(value))[: _MAX_ECHO * 4])
     if len(text) > _MAX_ECHO:
         text = text[: _MAX_ECHO - 1] + "…"
     if isinstance(value, str) and not _PLAIN.fullmatch(text):

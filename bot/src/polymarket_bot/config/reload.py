@@ -26,7 +26,7 @@ Stamp = tuple[int, int, int, int, int] | None  # None: the file could not be sta
 def _stamp(path: Path) -> Stamp:
     try:
         st = os.stat(path)
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a NUL in the path
         return None
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
@@ -82,7 +82,14 @@ class WalletsReloader:
 
     def _on_sighup(self) -> None:
         log.info("SIGHUP: reloading %s", self.path)
-        self.check(force=True)
+        self._check_logged(force=True)
+
+    def _check_logged(self, force: bool = False) -> None:
+        try:
+            self.check(force)
+        except Exception:
+            # A failing callback must not end the watching for good: later edits still count.
+            log.exception("reloading %s failed", self.path)
 
     def install_sighup(self, loop: asyncio.AbstractEventLoop) -> None:
         """SIGHUP (`systemctl reload`) forces a reload, even of an unchanged file."""
@@ -94,9 +101,5 @@ class WalletsReloader:
     async def watch(self, interval: float = 2.0) -> None:
         """Check every `interval` seconds until cancelled."""
         while True:
-            try:
-                self.check()
-            except Exception:
-                # A failing callback must not end the watching for good: later edits still count.
-                log.exception("reloading %s failed", self.path)
+            self._check_logged()
             await asyncio.sleep(interval)

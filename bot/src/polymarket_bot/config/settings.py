@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from functools import partial
@@ -27,18 +28,34 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, InitSettingsSource, NoDecode, SettingsConfigDict
 
-from polymarket_bot.config import validators
+from polymarket_bot.config import bounds, validators
 from polymarket_bot.config.envfile import read_env_file
 from polymarket_bot.config.fieldwise import known_keys, validate_fields
-from polymarket_bot.config.problems import ConfigError, Problem, translate
+from polymarket_bot.config.problems import (
+    MAX_PROBLEMS,
+    ConfigError,
+    Problem,
+    redact,
+    scrub,
+    translate,
+)
 
 POLYGON_MAINNET = 137
 POLYGON_AMOY = 80002
 SIGNATURE_TYPES = {0: "EOA", 1: "POLY_PROXY", 2: "POLY_GNOSIS_SAFE", 3: "POLY_1271"}
 SECRET_FIELDS = frozenset({"PRIVATE_KEY", "TELEGRAM_BOT_TOKEN"})
+# Hidden from every message as well: an RPC URL commonly carries the provider's API key.
+_HIDDEN_VALUES = SECRET_FIELDS | {"POLYGON_RPC_URL"}
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 
-Seconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]
-Usdc = Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
+Number = BeforeValidator(validators.number_text)  # ASCII digits, at most 40 characters
+
+
+def _within(name: str) -> AfterValidator:
+    return AfterValidator(bounds.SETTINGS[name].check)
+
+
+FilePath = Annotated[Path, BeforeValidator(validators.path)]
 HttpUrl = Annotated[
     str,
     AfterValidator(partial(validators.url, schemes=("http", "https"),
@@ -74,46 +91,49 @@ class Settings(BaseSettings):
     CLOB_HOST: HttpUrl = "https://clob.polymarket.com"
     DATA_API_HOST: HttpUrl = "https://data-api.polymarket.com"
     GAMMA_HOST: HttpUrl = "https://gamma-api.polymarket.com"
-    CHAIN_ID: Annotated[int, Field(gt=0)] = POLYGON_MAINNET
+    CHAIN_ID: Annotated[int, Number, _within("CHAIN_ID")] = POLYGON_MAINNET
     FUNDER_ADDRESS: FunderAddress | None = None
-    SIGNATURE_TYPE: Annotated[int, Field(ge=0, le=3)] = 0
+    SIGNATURE_TYPE: Annotated[int, Field(ge=0, le=3), Number] = 0
 
     # Mode
     TRADING_MODE: Literal["paper", "live"] = "paper"
     LIVE_TRADING_ACKNOWLEDGED: bool = False
 
     # Files
-    WALLETS_FILE: Path = Path("/etc/polymarket-bot/wallets.json")
-    STATE_DIR: Path = Path("/var/lib/polymarket-bot")
+    WALLETS_FILE: FilePath = Path("/etc/polymarket-bot/wallets.json")
+    STATE_DIR: FilePath = Path("/var/lib/polymarket-bot")
 
     # Detection
-    POLL_INTERVAL_SECONDS: Seconds = 15.0
+    POLL_INTERVAL_SECONDS: Annotated[float, Number, _within("POLL_INTERVAL_SECONDS")] = 15.0
     SOURCE_MODE: Literal["data_api", "chain", "both"] = "both"
-    CHAIN_POLL_INTERVAL_SECONDS: Seconds = 0.5
-    CHAIN_CONFIRMATIONS: Annotated[int, Field(ge=0)] = 1
-    MAX_FILL_AGE_SECONDS: Seconds = 300.0
-    DATA_API_RATE_LIMIT_PER_10S: Annotated[int, Field(gt=0, le=1000)] = 500
-    RECONCILE_INTERVAL_SECONDS: Seconds = 300.0
+    CHAIN_POLL_INTERVAL_SECONDS: Annotated[float, Number,
+                                           _within("CHAIN_POLL_INTERVAL_SECONDS")] = 0.5
+    CHAIN_CONFIRMATIONS: Annotated[int, Number, _within("CHAIN_CONFIRMATIONS")] = 1
+    MAX_FILL_AGE_SECONDS: Annotated[float, Number, _within("MAX_FILL_AGE_SECONDS")] = 300.0
+    DATA_API_RATE_LIMIT_PER_10S: Annotated[int, Field(gt=0, le=1000), Number] = 500
+    RECONCILE_INTERVAL_SECONDS: Annotated[float, Number,
+                                          _within("RECONCILE_INTERVAL_SECONDS")] = 300.0
 
     # Sizing and orders
     SIZING_MODE: Literal["fixed", "proportional", "balance_pct"] = "fixed"
-    SIZING_VALUE: Usdc = Decimal(10)
-    MAX_SLIPPAGE: Annotated[Decimal, Field(ge=0, lt=Decimal("0.5"))] = Decimal("0.02")
+    SIZING_VALUE: Annotated[Decimal, Number, _within("SIZING_VALUE")] = Decimal(10)
+    MAX_SLIPPAGE: Annotated[Decimal, Field(ge=0, lt=Decimal("0.5")), Number] = Decimal("0.02")
     ORDER_TYPE: Literal["FAK", "GTC"] = "FAK"
-    GTC_TTL_SECONDS: Seconds = 60.0
+    GTC_TTL_SECONDS: Annotated[float, Number, _within("GTC_TTL_SECONDS")] = 60.0
 
     # Risk
-    MAX_POSITION_SIZE: Usdc
-    MAX_DAILY_LOSS: Usdc
-    MAX_OPEN_POSITIONS: Annotated[int, Field(ge=1)] = 20
-    MIN_PRICE: Annotated[Decimal, Field(ge=0, lt=1)] = Decimal("0.02")
-    MAX_PRICE: Annotated[Decimal, Field(gt=0, le=1)] = Decimal("0.98")
-    MIN_SOURCE_USDC: Annotated[Decimal, Field(ge=0, allow_inf_nan=False)] = Decimal(1)
+    MAX_POSITION_SIZE: Annotated[Decimal, Number, _within("MAX_POSITION_SIZE")]
+    MAX_DAILY_LOSS: Annotated[Decimal, Number, _within("MAX_DAILY_LOSS")]
+    MAX_OPEN_POSITIONS: Annotated[int, Number, _within("MAX_OPEN_POSITIONS")] = 20
+    MIN_PRICE: Annotated[Decimal, Field(ge=0, lt=1), Number] = Decimal("0.02")
+    MAX_PRICE: Annotated[Decimal, Field(gt=0, le=1), Number] = Decimal("0.98")
+    MIN_SOURCE_USDC: Annotated[Decimal, Number, _within("MIN_SOURCE_USDC")] = Decimal(1)
     MARKET_ALLOWLIST: MarketList = Field(default_factory=list)
     MARKET_DENYLIST: MarketList = Field(default_factory=list)
-    KILL_SWITCH_FILE: Path | None = None
-    CIRCUIT_BREAKER_ERRORS: Annotated[int, Field(ge=1)] = 5
-    CIRCUIT_BREAKER_COOLDOWN_SECONDS: Seconds = 300.0
+    KILL_SWITCH_FILE: FilePath | None = None
+    CIRCUIT_BREAKER_ERRORS: Annotated[int, Number, _within("CIRCUIT_BREAKER_ERRORS")] = 5
+    CIRCUIT_BREAKER_COOLDOWN_SECONDS: Annotated[float, Number,
+                                                _within("CIRCUIT_BREAKER_COOLDOWN_SECONDS")] = 300.0
 
     # Operations
     TELEGRAM_BOT_TOKEN: TelegramToken | None = None
@@ -123,7 +143,7 @@ class Settings(BaseSettings):
     TELEGRAM_CHAT_CRITICAL: Annotated[str, AfterValidator(validators.telegram_chat)] | None = None
     TELEGRAM_CHAT_HIGH: Annotated[str, AfterValidator(validators.telegram_chat)] | None = None
     TELEGRAM_CHAT_MEDIUM: Annotated[str, AfterValidator(validators.telegram_chat)] | None = None
-    HEALTH_PORT: Annotated[int, Field(ge=0, le=65535)] = 8765  # 0: the OS picks (tests)
+    HEALTH_PORT: Annotated[int, Field(ge=0, le=65535), Number] = 8765  # 0: the OS picks (tests)
     LOG_LEVEL: Annotated[str, AfterValidator(validators.log_level)] = "INFO"
 
     _wallet_address: str = PrivateAttr(default="")
@@ -183,7 +203,6 @@ FIXES: dict[str, str] = {
     "CLOB_HOST": "leave unset for https://clob.polymarket.com, or set a full http(s) URL",
     "DATA_API_HOST": "leave unset for https://data-api.polymarket.com, or set a full http(s) URL",
     "GAMMA_HOST": "leave unset for https://gamma-api.polymarket.com, or set a full http(s) URL",
-    "CHAIN_ID": "use 137 (Polygon mainnet) or 80002 (Amoy testnet)",
     "FUNDER_ADDRESS": "set the address of the proxy/safe/deposit wallet that holds your funds "
                       "(shown on your Polymarket profile)",
     "SIGNATURE_TYPE": "use 0 (EOA), 1 (POLY_PROXY), 2 (POLY_GNOSIS_SAFE) or 3 (POLY_1271, "
@@ -192,32 +211,20 @@ FIXES: dict[str, str] = {
     "LIVE_TRADING_ACKNOWLEDGED": "use true or false",
     "WALLETS_FILE": "set the path of wallets.json",
     "STATE_DIR": "set a directory the bot may write its database to",
-    "POLL_INTERVAL_SECONDS": "set a positive number of seconds such as 15",
     "SOURCE_MODE": "use data_api, chain or both",
-    "CHAIN_POLL_INTERVAL_SECONDS": "set a positive number of seconds such as 0.5",
-    "CHAIN_CONFIRMATIONS": "set 0 or more blocks, such as 1",
-    "MAX_FILL_AGE_SECONDS": "set a positive number of seconds such as 300",
     "DATA_API_RATE_LIMIT_PER_10S": "set 1 to 1000 requests per 10 s (the published limit is "
                                    "1000); 500 leaves headroom",
-    "RECONCILE_INTERVAL_SECONDS": "set a positive number of seconds such as 300",
     "SIZING_MODE": "use fixed (USDC per copy), proportional (ratio of the target's size) or "
                    "balance_pct (percent of our balance)",
-    "SIZING_VALUE": "set a positive number: USDC for fixed, a ratio for proportional, a percent "
-                    "for balance_pct",
+    "SIZING_VALUE": f"set a number {bounds.SIZING.range}: USDC for fixed, a ratio for "
+                    "proportional, a percent for balance_pct",
     "MAX_SLIPPAGE": "set an absolute price difference from 0 to below 0.5, such as 0.02",
     "ORDER_TYPE": "use FAK (fill what is available now, cancel the rest) or GTC",
-    "GTC_TTL_SECONDS": "set a positive number of seconds such as 60",
-    "MAX_POSITION_SIZE": "set a positive USDC amount per market such as 50",
-    "MAX_DAILY_LOSS": "set a positive USDC amount such as 100",
-    "MAX_OPEN_POSITIONS": "set a whole number of 1 or more, such as 20",
     "MIN_PRICE": "set a price from 0 to below 1, such as 0.02",
     "MAX_PRICE": "set a price above 0 up to 1, such as 0.98",
-    "MIN_SOURCE_USDC": "set 0 or a positive USDC amount such as 1",
     "MARKET_ALLOWLIST": "write condition ids or market slugs separated by commas",
     "MARKET_DENYLIST": "write condition ids or market slugs separated by commas",
     "KILL_SWITCH_FILE": "set a file path, or leave unset for STATE_DIR/KILL_SWITCH",
-    "CIRCUIT_BREAKER_ERRORS": "set a whole number of 1 or more, such as 5",
-    "CIRCUIT_BREAKER_COOLDOWN_SECONDS": "set a positive number of seconds such as 300",
     "TELEGRAM_BOT_TOKEN": "paste the token @BotFather gave you",
     "TELEGRAM_CHAT_ID": "set the numeric chat id of the alert channel",
     "TELEGRAM_API_URL": "leave unset for https://api.telegram.org",
@@ -229,6 +236,7 @@ FIXES: dict[str, str] = {
                             "for TELEGRAM_CHAT_ID",
     "HEALTH_PORT": "set a port from 1 to 65535 such as 8765 (0 lets the OS pick one)",
     "LOG_LEVEL": "use DEBUG, INFO, WARNING, ERROR or CRITICAL",
+    **{name: bound.fix for name, bound in bounds.SETTINGS.items() if name != "SIZING_VALUE"},
 }
 
 
@@ -319,6 +327,10 @@ def notes(settings: Settings) -> list[Problem]:
 
 
 def _unknown_name(name: str, where: str) -> Problem:
+    if not _NAME.fullmatch(name) or redact(name) != name:
+        # Not even shaped like a name: quoting it might print a pasted secret.
+        return _problem(where, "has a name that is not a setting name",
+                        "write one NAME=value per line with a setting name from the README")
     known = known_keys(Settings)
     if name.upper() in known:
         return _problem(where, f"{name} is not a known setting (names are upper-case)",
@@ -330,16 +342,25 @@ def _unknown_name(name: str, where: str) -> Problem:
 
 
 def _gather(env_file: Path | None, environ: Mapping[str, str]
-            ) -> tuple[dict[str, str], list[Problem]]:
-    """Raw values: the file first, the environment on top (pydantic-settings' precedence)."""
+            ) -> tuple[dict[str, str], list[Problem], list[str]]:
+    """Raw values: the file first, the environment on top (pydantic-settings' precedence);
+    the problems of the file; every secret value found, valid or not, used or repeated."""
     raw: dict[str, str] = {}
     problems: list[Problem] = []
+    secrets = [part for name in _HIDDEN_VALUES if name in environ
+               for part in hidden_parts(name, environ[name])]
     if env_file is not None:
-        entries, line_problems = read_env_file(env_file)
+        entries, line_problems = read_env_file(env_file, known_keys(Settings))
         first_line: dict[str, int] = {}
+        unreported = 0
         for entry in entries:
             where = f"{env_file.name} line {entry.line}"
-            if entry.name not in known_keys(Settings):
+            if entry.name in _HIDDEN_VALUES:
+                secrets += hidden_parts(entry.name, entry.value)
+            bad = entry.name not in known_keys(Settings) or entry.name in first_line
+            if bad and len(line_problems) >= MAX_PROBLEMS:
+                unreported += 1  # a file of garbage: counting is enough
+            elif entry.name not in known_keys(Settings):
                 line_problems.append((entry.line, _unknown_name(entry.name, where)))
             elif entry.name in first_line:
                 line_problems.append((entry.line, _problem(
@@ -349,11 +370,33 @@ def _gather(env_file: Path | None, environ: Mapping[str, str]
                 first_line[entry.name] = entry.line
                 raw[entry.name] = entry.value
         problems = [problem for _line, problem in sorted(line_problems, key=lambda p: p[0])]
+        if unreported:
+            problems.append(_problem(env_file.name, f"has {unreported} more unknown or repeated "
+                                     "setting(s)", "check that this is the bot's environment file"))
     for name in known_keys(Settings):
         if name in environ:
             raw[name] = environ[name]
     # An empty value means "not set", as for pydantic-settings' env_ignore_empty.
-    return {name: value for name, value in raw.items() if value.strip()}, problems
+    return {name: value for name, value in raw.items() if value.strip()}, problems, secrets
+
+
+def hidden_parts(name: str, value: str) -> list[str]:
+    """The secret part of a secret setting's value: no fragment of it may reach a message.
+
+    The bot id before a token's colon and the scheme and host of an RPC URL are not secret,
+    and hiding them would mangle unrelated text (chat ids, example URLs).
+    """
+    text = value.strip()
+    if name == "PRIVATE_KEY":
+        return [text.removeprefix("0x").removeprefix("0X")]
+    if name == "TELEGRAM_BOT_TOKEN":
+        return [text.partition(":")[2] or text]
+    _scheme, separator, rest = text.partition("://")
+    if not separator:
+        return [text]
+    userinfo, _at, location = rest.rpartition("@")
+    host = re.split(r"[/?#]", location, maxsplit=1)[0]
+    return [userinfo, location[len(host):]]
 
 
 def _field_name(loc: tuple[int | str, ...]) -> str:
@@ -371,14 +414,14 @@ def collect_settings(
 
     `load_all` uses the partial values to find WALLETS_FILE even when other settings are wrong.
     """
-    raw, problems = _gather(env_file, os.environ if environ is None else environ)
+    raw, problems, secrets = _gather(env_file, os.environ if environ is None else environ)
     values, errors = validate_fields(Settings, raw)
     problems += translate(
         errors, source="env", field_name=_field_name, fix_for=_fix,
-        secret=lambda loc: bool(loc) and loc[0] in SECRET_FIELDS)
+        secret=lambda loc: bool(loc) and loc[0] in _HIDDEN_VALUES)
     problems += cross_field_problems(values)
     if problems:
-        return None, values, problems
+        return None, values, scrub(problems, secrets)
     return _build(raw), values, []
 
 

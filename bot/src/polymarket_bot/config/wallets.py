@@ -15,7 +15,10 @@ comma) reported with line and column rather than guessed around.
 from __future__ import annotations
 
 import difflib
+import itertools
 import json
+import math
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 from functools import partial
@@ -25,12 +28,28 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 from pydantic import ValidationError as PydanticValidationError
 
-from polymarket_bot.config import validators
+from polymarket_bot.config import bounds, validators
 from polymarket_bot.config.fieldwise import known_keys, validate_fields
-from polymarket_bot.config.problems import ConfigError, FieldProblem, Problem, echo, translate
+from polymarket_bot.config.files import WALLETS_FILE_LIMIT, read_text
+from polymarket_bot.config.problems import (
+    ConfigError,
+    FieldProblem,
+    Problem,
+    echo,
+    scrub,
+    translate,
+)
 
 TARGETS_KEY = "target_wallets"
 _TARGET_FIX = "copy the trader's proxy wallet address (0x + 40 hex digits) from their profile"
+# The layout nests three levels; Python's json recurses per level and dies at ~1,000.
+_MAX_DEPTH = 16
+_MAX_INT_DIGITS = 20  # Python refuses to parse more than 4,300 and a limit needs far fewer
+_MAX_FLOAT_CHARS = 40
+_MAX_COMMENTS = 10
+_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
+_BRACKET = re.compile(r"[\[\]{}]")
+_NOT_NEWLINE = re.compile(r"[^\n]")
 
 
 class TargetWallet(BaseModel):
@@ -39,14 +58,14 @@ class TargetWallet(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     address: Annotated[str, AfterValidator(partial(validators.address, what="wallet address"))]
-    label: str | None = None
+    label: Annotated[str, AfterValidator(validators.label)] | None = None
     enabled: bool = True
     # The configured confidence score; None: derive it from the wallet's /positions record.
     confidence: Annotated[float, Field(ge=0, le=1)] | None = None
     sizing_mode: Literal["fixed", "proportional", "balance_pct"] | None = None
-    sizing_value: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)] | None = None
-    max_position_size: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)] | None = None
-    min_trade_interval_minutes: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    sizing_value: Annotated[Decimal, AfterValidator(bounds.SIZING.check)] | None = None
+    max_position_size: Annotated[Decimal, AfterValidator(bounds.USDC_LIMIT.check)] | None = None
+    min_trade_interval_minutes: Annotated[float, AfterValidator(bounds.MINUTES.check)] | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -99,8 +118,8 @@ class WalletsConfig(BaseModel):
     targets: Annotated[list[TargetWallet], Field(alias=TARGETS_KEY, min_length=1),
                        AfterValidator(_no_duplicates)]
     min_confidence_score: Annotated[float, Field(ge=0, le=1)]
-    max_trade_frequency: Annotated[int, Field(ge=1)]  # copies per hour
-    min_trade_interval_minutes: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    max_trade_frequency: Annotated[int, AfterValidator(bounds.COPIES_PER_HOUR.check)]
+    min_trade_interval_minutes: Annotated[float, AfterValidator(bounds.MINUTES.check)]
 
     def enabled(self) -> list[TargetWallet]:
         return [target for target in self.targets if target.enabled]
@@ -113,15 +132,17 @@ class WalletsConfig(BaseModel):
 _FIXES = {
     TARGETS_KEY: f"list the wallets to copy: \"{TARGETS_KEY}\": [\"0x…\", …]",
     "min_confidence_score": "set a score from 0 to 1 such as 0.7 (0 disables the filter)",
-    "max_trade_frequency": "set how many copies per hour are allowed, 1 or more, such as 10",
-    "min_trade_interval_minutes": "set minutes between copies in one market, 0 or more, such as 5",
+    "max_trade_frequency": f"set how many copies per hour are allowed, "
+                           f"{bounds.COPIES_PER_HOUR.range}, such as 10",
+    "min_trade_interval_minutes": f"set minutes between copies in one market, "
+                                  f"{bounds.MINUTES.range}, such as 5",
     "address": _TARGET_FIX,
-    "label": "use a short text such as \"whale-1\"",
+    "label": f"use a short text of at most {validators.MAX_LABEL} characters such as \"whale-1\"",
     "enabled": "use true or false",
     "confidence": "set a score from 0 to 1 such as 0.8, or remove it to derive it",
     "sizing_mode": "use fixed, proportional or balance_pct",
-    "sizing_value": "set a positive number in the sizing mode's unit",
-    "max_position_size": "set a positive USDC amount such as 25",
+    "sizing_value": f"set a number {bounds.SIZING.range} in the sizing mode's unit",
+    "max_position_size": f"set a USDC amount {bounds.USDC_LIMIT.range}, such as 25",
 }
 _TARGET_OPTIONS = ", ".join(TargetWallet.model_fields)
 
@@ -145,23 +166,43 @@ def _entry_fix(index: int, loc: tuple[int | str, ...], kind: str) -> str:
     return _fix((TARGETS_KEY, index, *loc), kind)
 
 
-def _comments(text: str) -> Iterator[tuple[int, int, str]]:
+def _masked(text: str) -> str:
+    """`text` with the inside of every JSON string blanked, so that `//` or `[` in a label or a
+    URL is not taken for a comment or a bracket; offsets and lines are unchanged.
+
+    One pass, left to right: an unterminated string blanks the rest of the text (JSON reports
+    it), where a search for strings from every quote would take quadratic time.
+    """
+    pieces: list[str] = []
+    position = 0
+    while (start := text.find('"', position)) >= 0:
+        pieces.append(text[position:start])
+        match = _STRING.match(text, start)
+        if match is None:
+            pieces.append(_NOT_NEWLINE.sub(" ", text[start:]))
+            return "".join(pieces)
+        pieces.append('"' + " " * (match.end() - start - 2) + '"')
+        position = match.end()
+    pieces.append(text[position:])
+    return "".join(pieces)
+
+
+def _comments(text: str, masked: str) -> Iterator[tuple[int, int, str]]:
     """(line, column, comment) of every // or /* comment outside JSON strings."""
-    in_string = escaped = False
-    line, column = 1, 0
-    for index, char in enumerate(text):
-        column += 1
-        if char == "\n":
-            line, column = line + 1, 0
-        elif escaped:
-            escaped = False
-        elif in_string:
-            escaped = char == "\\"
-            in_string = char != '"'
-        elif char == '"':
-            in_string = True
-        elif char == "/" and text[index + 1: index + 2] in ("/", "*"):
-            yield line, column, text[index:].split("\n", 1)[0].strip()
+    for match in re.finditer(r"/[/*]", masked):
+        start = match.start()
+        line_start = masked.rfind("\n", 0, start) + 1
+        line_end = masked.find("\n", start)
+        comment = text[start: line_end if line_end >= 0 else len(text)].strip()
+        yield masked.count("\n", 0, start) + 1, start - line_start + 1, comment
+
+
+def _depth(masked: str) -> int:
+    depth = deepest = 0
+    for match in _BRACKET.finditer(masked):
+        depth += 1 if match.group() in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
 
 
 def _syntax_problem(exc: json.JSONDecodeError, name: str) -> Problem:
@@ -177,7 +218,8 @@ def _syntax_problem(exc: json.JSONDecodeError, name: str) -> Problem:
 
 
 def _parse(text: str, name: str) -> tuple[Any, list[Problem]]:
-    comments = list(_comments(text))
+    masked = _masked(text)
+    comments = list(itertools.islice(_comments(text, masked), _MAX_COMMENTS))
     if comments:
         return None, [
             _problem(f"{name} line {line} column {column}",
@@ -185,8 +227,28 @@ def _parse(text: str, name: str) -> tuple[Any, list[Problem]]:
                      "delete the comment; a note about a wallet can go in its \"label\"")
             for line, column, comment in comments
         ]
+    if _depth(masked) > _MAX_DEPTH:
+        return None, [_problem(name, f"nests lists and objects more than {_MAX_DEPTH} deep",
+                               "see bot/config/wallets.example.json for the layout: a list "
+                               "of wallets inside one object")]
     repeated: list[str] = []
     odd_numbers: list[str] = []
+
+    def small_int(digits: str) -> int | None:
+        if len(digits.lstrip("-")) > _MAX_INT_DIGITS:
+            odd_numbers.append(f"a number of {len(digits.lstrip('-'))} digits")
+            return None
+        return int(digits)
+
+    def finite_float(number: str) -> float | None:
+        value = float(number)
+        if len(number) > _MAX_FLOAT_CHARS:
+            odd_numbers.append(f"a number of {len(number)} characters")
+        elif not math.isfinite(value):
+            odd_numbers.append(number)  # 1e999999: infinite as a float
+        else:
+            return value
+        return None
 
     def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         # Python's json keeps the last of two equal keys; which one the editor meant is a guess.
@@ -201,13 +263,18 @@ def _parse(text: str, name: str) -> tuple[Any, list[Problem]]:
         odd_numbers.append(constant)  # NaN/Infinity: Python extensions, not JSON
 
     try:
-        data = json.loads(text, object_pairs_hook=unique_keys, parse_constant=no_nan)
+        data = json.loads(text, object_pairs_hook=unique_keys, parse_constant=no_nan,
+                          parse_int=small_int, parse_float=finite_float)
     except json.JSONDecodeError as exc:
         return None, [_syntax_problem(exc, name)]
-    problems = [_problem(f"{name} key \"{key}\"", "appears twice in the same object",
+    except RecursionError:  # unreachable below _MAX_DEPTH; never a traceback
+        return None, [_problem(name, "nests too deep", "see bot/config/wallets.example.json")]
+    problems = [_problem(f"{name} key \"{echo(key)}\"", "appears twice in the same object",
                          "keep one of the two") for key in dict.fromkeys(repeated)]
-    problems += [_problem(name, f"contains {constant}, which is not a JSON number",
-                          "write a plain number") for constant in dict.fromkeys(odd_numbers)]
+    problems += [_problem(name, f"contains {odd}, which is not a usable number (NaN, "
+                          f"infinite, or more than {_MAX_INT_DIGITS} digits)",
+                          "write a plain number within the range of its setting")
+                 for odd in dict.fromkeys(odd_numbers)]
     return (None if problems else data), problems
 
 
@@ -218,6 +285,11 @@ def _targets(entries: Any) -> tuple[list[TargetWallet], list[Problem]]:
     if not entries:
         return [], [_problem(TARGETS_KEY, "is empty: there is nobody to copy",
                              _FIXES[TARGETS_KEY])]
+    if len(entries) > bounds.TARGETS:
+        return [], [_problem(TARGETS_KEY, f"lists {len(entries)} wallets; at most "
+                             f"{bounds.TARGETS} can be watched",
+                             "keep the wallets worth copying, or disable the others by removing "
+                             "them")]
     adapter = TypeAdapter(TargetWallet)
     valid: list[TargetWallet] = []
     problems: list[Problem] = []
@@ -251,13 +323,18 @@ def _unknown_key(key: str) -> Problem:
     known = sorted(known_keys(WalletsConfig))
     close = difflib.get_close_matches(key, known, n=1)
     hint = f"did you mean \"{close[0]}\"? " if close else ""
-    return _problem(str(key), "is not a known wallets.json key",
+    return _problem(echo(key), "is not a known wallets.json key",
                     f"{hint}remove it; the file knows {', '.join(known)}")
 
 
 def wallets_from_text(text: str, name: str = "wallets.json") -> tuple[WalletsConfig | None,
                                                                       list[Problem]]:
     """The config parsed from `text` (None when invalid) and every problem found in it."""
+    config, problems = _from_text(text, name)
+    return config, scrub(problems, ())
+
+
+def _from_text(text: str, name: str) -> tuple[WalletsConfig | None, list[Problem]]:
     data, problems = _parse(text, name)
     if problems:
         return None, problems
@@ -280,18 +357,12 @@ def wallets_from_text(text: str, name: str = "wallets.json") -> tuple[WalletsCon
 
 
 def collect_wallets(path: Path) -> tuple[WalletsConfig | None, list[Problem]]:
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        return None, [_problem("WALLETS_FILE", f"file not found: {path}",
-                               "create it (see bot/config/wallets.example.json), or point "
-                               "WALLETS_FILE / --wallets at it")]
-    except UnicodeDecodeError:
-        return None, [_problem("WALLETS_FILE", f"{path} is not UTF-8 text",
-                               "save the file as UTF-8")]
-    except OSError as exc:
-        return None, [_problem("WALLETS_FILE", f"cannot read {path}: {exc.strerror}",
-                               "check the path and that the bot's user may read it")]
+    text, problem = read_text(path, source="wallets", field="WALLETS_FILE",
+                              limit=WALLETS_FILE_LIMIT,
+                              fix="create it (see bot/config/wallets.example.json), or point "
+                                  "WALLETS_FILE / --wallets at it")
+    if text is None:
+        return None, [problem] if problem else []
     return wallets_from_text(text, path.name)
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from polymarket_bot.config.settings import collect_settings
 from polymarket_bot.ops import alert_messages as msg
 from polymarket_bot.ops.alerts import SEVERITIES, send_now
+from polymarket_bot.redaction import settings_secrets
 
 DEFAULT_API = "https://api.telegram.org"
 
@@ -47,8 +48,7 @@ class _Telegram:
         _settings, values, _problems = collect_settings(env_file)
         token = values.get("TELEGRAM_BOT_TOKEN")
         self.token: str | None = token.get_secret_value() if token is not None else None
-        key = values.get("PRIVATE_KEY")
-        self.secrets = [key.get_secret_value()] if key is not None else []
+        self.secrets = settings_secrets(values)
         self.api_url = str(values.get("TELEGRAM_API_URL") or DEFAULT_API)
         default = values.get("TELEGRAM_CHAT_ID")
         self.chats: dict[str, Any] = {

@@ -40,14 +40,16 @@ from telegram.request import HTTPXRequest
 
 from polymarket_bot.ops.alert_messages import Severity, one_line
 
+# one redaction place for logs, alerts and replies (re-exported: telegram_control, monitor)
+from polymarket_bot.redaction import Redactor as Scrubber
+from polymarket_bot.redaction import settings_secrets
+
 log = logging.getLogger(__name__)
 
 SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low")
 RANK = {s: i for i, s in enumerate(SEVERITIES)}
 MAX_TEXT = 4096  # Telegram's limit per message
 PENDING_FILE = "alerts-pending.json"
-_TOKEN_RE = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{30,}\b")
-REDACTED = "[redacted]"
 
 
 @dataclass
@@ -91,29 +93,6 @@ def retry_after_seconds(exc: RetryAfter) -> float:
         warnings.simplefilter("ignore")
         value: Any = exc.retry_after
     return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
-
-
-class Scrubber:
-    """Removes secrets (the bot token, the private key) from any text before it leaves."""
-
-    def __init__(self, secrets: Iterable[str | None] = ()) -> None:
-        values = {s for s in secrets if s and len(s) >= 8}
-        values |= {s[2:] for s in values if s.startswith("0x")}
-        self._secrets = sorted(values, key=len, reverse=True)
-
-    def __call__(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, REDACTED)
-        return _TOKEN_RE.sub(REDACTED, text)
-
-
-def settings_secrets(settings: Any) -> list[str]:
-    out = []
-    for name in ("TELEGRAM_BOT_TOKEN", "PRIVATE_KEY"):
-        value = getattr(settings, name, None)
-        if value is not None:
-            out.append(value.get_secret_value())
-    return out
 
 
 def settings_chats(settings: Any) -> dict[Severity, str | None]:

@@ -22,8 +22,8 @@ from polymarket_bot.config import ConfigError
 from polymarket_bot.config.check import say
 from polymarket_bot.config.settings import load_settings
 from polymarket_bot.config.wallets import collect_wallets
-from polymarket_bot.ops import severity
 from polymarket_bot.ops.dashboard_page import render
+from polymarket_bot.ops.health_client import fetch_health
 from polymarket_bot.state.ledger import ZERO, q6, text
 from polymarket_bot.state.store import DB_FILE, Store, utc_day
 
@@ -120,17 +120,16 @@ def collect(db_path: Path, labels: dict[str, str], health: dict | None,
 class Dashboard:
     """The aiohttp app: each request reads fresh numbers (a page every 15 s is cheap)."""
 
-    def __init__(self, db_path: Path, labels: dict[str, str], health_port: int | None) -> None:
+    def __init__(self, db_path: Path, labels: dict[str, str], state_dir: Path) -> None:
         self.db_path = db_path
         self.labels = labels
-        self.health_port = health_port or None  # 0: the OS picked it, so we cannot know it
+        self.state_dir = state_dir  # /health comes from the trader's socket there, verified
         self.app = web.Application()
         self.app.router.add_get("/", self._page)
         self.app.router.add_get("/api/summary", self._summary)
 
     async def summary(self) -> dict[str, Any]:
-        health = (await asyncio.to_thread(severity.fetch_health, self.health_port)
-                  if self.health_port else None)
+        health = await asyncio.to_thread(fetch_health, self.state_dir)
         if not self.db_path.exists():
             raise web.HTTPServiceUnavailable(text=f"no state database at {self.db_path}")
         return await asyncio.to_thread(collect, self.db_path, self.labels, health)
@@ -157,11 +156,15 @@ def main(args: argparse.Namespace) -> int:
         say(f"polymarket-bot: configuration invalid:\n{exc}", sys.stderr)
         return 2
     state_dir = args.state_dir or settings.STATE_DIR
-    dashboard = Dashboard(state_dir / DB_FILE, _labels(settings.WALLETS_FILE),
-                          settings.HEALTH_PORT)
+    dashboard = Dashboard(state_dir / DB_FILE, _labels(settings.WALLETS_FILE), state_dir)
     say(f"dashboard on http://{args.host}:{args.port}/ (state {state_dir / DB_FILE})")
-    web.run_app(dashboard.app, host=args.host, port=args.port, access_log=None,
-                print=None)
+    try:
+        web.run_app(dashboard.app, host=args.host, port=args.port, access_log=None,
+                    print=None)
+    except OSError as exc:
+        say(f"polymarket-bot: cannot serve the dashboard on {args.host}:{args.port}: "
+            f"{exc.strerror or type(exc).__name__} (choose another --port)", sys.stderr)
+        return 1
     return 0
 
 

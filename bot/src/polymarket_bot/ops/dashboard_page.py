@@ -158,7 +158,7 @@ def _health(health: dict[str, Any] | None) -> str:
     if health is None:
         return ('<p><span class="tag unreachable" data-testid="health-status" '
                 'data-value="unreachable">unreachable</span> <span class="muted">the bot\'s '
-                "/health does not answer (stopped, or HEALTH_PORT unknown)</span></p>")
+                "/health does not answer (stopped, or not the trader answering)</span></p>")
     status = str(health.get("status", "unknown"))
     comps = health.get("components") or {}
     body = "".join(

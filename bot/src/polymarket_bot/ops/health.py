@@ -19,6 +19,7 @@ import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import aiohttp
@@ -99,6 +100,7 @@ class HealthChecker:
         self._locks: dict[str, asyncio.Lock] = {}
         self._head: int | None = None
         self._head_moved: float | None = None  # monotonic time the probed head last grew
+        self.endpoints: Callable[[], dict[str, Any]] | None = None  # set by HealthServer
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -132,6 +134,8 @@ class HealthChecker:
                                 **probe.detail}
         if self.alerts is not None:
             components["alerts"] = self._alerts()
+        if self.endpoints is not None:
+            components["endpoints"] = self.endpoints()
         trading = self._trading()
         components["trading"] = trading
         if self.engine is not None:
@@ -332,16 +336,20 @@ def alerts_success_rate(alerts: Any) -> float | None:
 
 
 class HealthServer:
-    """`/health` and `/metrics` on loopback: `await start()`, `await stop()`."""
+    """`/health` and `/metrics` on loopback TCP and, with `unix_path` (the trader's
+    `STATE_DIR/health.sock`), on the Unix socket its consumers trust: `await start()`,
+    `await stop()`. A taken TCP port then only degrades /health (`endpoints`)."""
 
     def __init__(self, checker: HealthChecker, metrics: Any = None, *,
-                 host: str = "127.0.0.1", port: int = 8765) -> None:
+                 host: str = "127.0.0.1", port: int = 8765,
+                 unix_path: Path | None = None) -> None:
         self.checker = checker
         self.metrics = metrics
         app = web.Application()
         app.router.add_get("/health", self._health)
         app.router.add_get("/metrics", self._metrics)
-        self.server = LoopbackServer(app, host, port)
+        self.server = LoopbackServer(app, host, port, unix_path=unix_path)
+        checker.endpoints = self._endpoints
 
     @property
     def port(self) -> int:
@@ -357,6 +365,13 @@ class HealthServer:
     async def stop(self) -> None:
         await self.server.stop()
         await self.checker.aclose()
+
+    def _endpoints(self) -> dict[str, Any]:
+        error = self.server.tcp_error
+        return {"status": "degraded" if error else "ok",
+                "socket": str(self.server.unix_path) if self.server.unix_path else None,
+                "tcp": None if error else self.server.url,
+                **({"error": error} if error else {})}
 
     async def _health(self, request: web.Request) -> web.Response:
         document = await self.checker.check()

@@ -24,7 +24,7 @@ from typing import Any
 from polymarket_bot.config import ConfigError, Settings
 from polymarket_bot.config.check import say
 from polymarket_bot.config.settings import load_settings
-from polymarket_bot.ops import data, monitor, severity
+from polymarket_bot.ops import data, health_client, monitor, severity
 from polymarket_bot.state.store import DB_FILE, Store, write_failure
 
 PUSD = "0xC011a7E12a19f7B1f670d46F03B03f3342E82DFB"
@@ -215,9 +215,10 @@ def _assess(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _health(settings: Settings, args: argparse.Namespace) -> int:
-    health = severity.fetch_health(settings.HEALTH_PORT) if settings.HEALTH_PORT else None
-    if health is None:
-        say(f"❌ health: unreachable at 127.0.0.1:{settings.HEALTH_PORT}/health")
+    try:
+        health = health_client.read_health(settings.STATE_DIR)
+    except health_client.Unverified as exc:
+        say(f"❌ health: unreachable: {exc}")
         return 2
     status = str(health.get("status", "failing"))
     if args.verbose or args.json:

@@ -2,7 +2,7 @@
 
 Signals come from what an operator's shell can see without the bot's help: the state dir's lock
 (is the trader up?), the kill-switch file, the state DB (recent decisions, intents, orders) and,
-when the bot answers, its loopback `/health`.
+when the trader itself answers (ops.health_client: its Unix socket, its pid), its `/health`.
 """
 
 from __future__ import annotations
@@ -15,10 +15,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
-import httpx
-
 from polymarket_bot.config import Settings
 from polymarket_bot.ops.data import bot_running
+from polymarket_bot.ops.health_client import Unverified, ask, fetch_health
 from polymarket_bot.state.store import DB_FILE
 
 LEVELS = {1: "CRITICAL", 2: "HIGH", 3: "MEDIUM", 4: "LOW"}
@@ -39,7 +38,7 @@ class Signals:
     orders: int = 0
     last_decision_at: float | None = None
     detection_age: float | None = None  # seconds since the last successful detection
-    health: dict | None = None  # /health's JSON when the bot answered
+    health: dict | None = None  # /health's JSON when the lock holder itself answered
     daily_pnl: Decimal = Decimal(0)
     max_daily_loss: Decimal = Decimal(0)
     circuit_open: bool = False
@@ -60,29 +59,19 @@ class Signals:
         return data
 
 
-def fetch_health(port: int, timeout: float = 2.0) -> dict | None:
-    """The running bot's /health JSON (HTTP errors included: 503 still carries it); None if
-    nothing answers."""
-    try:
-        reply = httpx.get(f"http://127.0.0.1:{port}/health", timeout=timeout, trust_env=False)
-        return reply.json()
-    except (httpx.HTTPError, ValueError):
-        return None
-
-
-def fetch_coverage(port: int, timeout: float = 2.0) -> float | None:
-    """The bot's wallet-coverage gauge from its /metrics (Prometheus text); None if absent."""
+def fetch_coverage(state_dir: Path, timeout: float = 2.0) -> float | None:
+    """The trader's wallet-coverage gauge from its /metrics (Prometheus text); None if absent."""
     from prometheus_client.parser import text_string_to_metric_families
 
     try:
-        reply = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=timeout, trust_env=False)
-        if reply.status_code != 200:
+        answer = ask(state_dir, "/metrics", timeout)
+        if answer.status != 200:
             return None
-        for family in text_string_to_metric_families(reply.text):
+        for family in text_string_to_metric_families(answer.body.decode("utf-8", "replace")):
             for sample in family.samples:
                 if sample.name == COVERAGE_METRIC:
                     return float(sample.value)
-    except (httpx.HTTPError, ValueError):
+    except (Unverified, ValueError):
         return None
     return None
 
@@ -95,8 +84,8 @@ def gather(settings: Settings, now: float | None = None,
                       kill_switch=settings.kill_switch_path.exists(), paused=False,
                       max_daily_loss=Decimal(settings.MAX_DAILY_LOSS))
     _from_db(signals, state_dir / DB_FILE, now - window, now)
-    if signals.running and settings.HEALTH_PORT:
-        signals.health = fetch_health(settings.HEALTH_PORT)
+    if signals.running:
+        signals.health = fetch_health(state_dir)
     age = _health_detection_age(signals.health)
     if age is not None:
         signals.detection_age = age
@@ -108,7 +97,7 @@ def gather(settings: Settings, now: float | None = None,
         breaker = (signals.health.get("components") or {}).get("circuit_breaker")
         if isinstance(breaker, dict) and breaker.get("state") == "open":
             signals.circuit_open = True
-        signals.wallet_coverage = fetch_coverage(settings.HEALTH_PORT)
+        signals.wallet_coverage = fetch_coverage(state_dir)
     return signals
 
 
@@ -179,7 +168,7 @@ def assess(signals: Signals) -> tuple[int, list[str]]:
     if signals.paused:
         found.append((3, "copying is paused by an operator"))
     if signals.running and signals.health is None:
-        found.append((4, "health endpoint not reachable"))
+        found.append((4, "health endpoint not reachable (or not answered by the trader)"))
     if not found:
         return 4, ["all signals normal"]
     worst = min(level for level, _ in found)

@@ -56,7 +56,7 @@ DATA_WORDS = 7  # side, tokenId, makerAmountFilled, takerAmountFilled, fee, buil
 class ChainConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    rpc_url: str
+    rpc_url: str = Field(repr=False)  # may carry the provider's key
     exchanges: tuple[str, ...] = (CTF_EXCHANGE_V2, NEG_RISK_EXCHANGE_V2, EXCHANGE_V3)
     confirmations: int = Field(default=2, ge=0)
     max_range: int = Field(default=2000, ge=1)  # blocks per eth_getLogs

@@ -71,10 +71,12 @@ def _query(params: Mapping[str, Any] | None) -> dict[str, str] | None:
 async def request_json(http: Http, method: str, url: str, *,
                        params: Mapping[str, Any] | None = None, body: bytes | None = None,
                        limiter: TokenBucket | None = None,
-                       timeout: float = DEFAULT_TIMEOUT) -> Any:
+                       timeout: float = DEFAULT_TIMEOUT, shown: str | None = None) -> Any:
+    """The JSON answer, or `UpstreamError`; errors name the URL as `shown` when the URL itself
+    is a secret (an RPC URL carrying its provider's key)."""
     if limiter is not None:
         await limiter.acquire()
-    what = f"{method} {url}"
+    what = f"{method} {url if shown is None else shown}"
     headers = {"Content-Type": "application/json"} if body is not None else None
     try:
         async with http.session.request(

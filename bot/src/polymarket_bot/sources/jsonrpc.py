@@ -12,6 +12,8 @@ import itertools
 import json
 from typing import Any
 
+from polymarket_bot.redaction import rpc_display
+
 from .base import UpstreamError
 from .http import Http, request_json
 
@@ -39,6 +41,7 @@ class RpcCallError(UpstreamError):
 class JsonRpc:
     def __init__(self, url: str, http: Http, timeout: float = 5.0) -> None:
         self.url = url
+        self.shown = rpc_display(url)  # the URL may carry the provider's key: never in errors
         self.http = http
         self.timeout = timeout
         self._ids = itertools.count(1)
@@ -59,7 +62,8 @@ class JsonRpc:
         self.requests += 1
         self.calls += len(calls)
         answer = await request_json(self.http, "POST", self.url, timeout=self.timeout,
-                                    body=json.dumps(payload, separators=(",", ":")).encode())
+                                    body=json.dumps(payload, separators=(",", ":")).encode(),
+                                    shown=self.shown)
         answers = answer if isinstance(answer, list) else [answer]
         by_id = {a.get("id"): a for a in answers if isinstance(a, dict)}
         results = []

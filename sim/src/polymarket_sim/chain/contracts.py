@@ -26,8 +26,27 @@ ORDER_FILLED_SIGNATURE = (
 ORDER_FILLED_TOPIC = "0x" + keccak(text=ORDER_FILLED_SIGNATURE).hex()
 TRANSFER_TOPIC = "0x" + keccak(text="Transfer(address,address,uint256)").hex()
 
-SETTLE_SELECTOR = function_signature_to_4byte_selector("settle(bytes,bytes)")
+SETTLE_SELECTOR = function_signature_to_4byte_selector("settle(bytes,bytes,bytes)")
 MINT_BATCH_SELECTOR = function_signature_to_4byte_selector("mintBatch(address[],uint256[])")
+MINT_TOKENS_SELECTOR = function_signature_to_4byte_selector(
+    "mintBatch(address[],uint256[],uint256[])")
+GRANT_SELECTOR = function_signature_to_4byte_selector("grantApprovals(address,address[])")
+PREPARE_SELECTOR = function_signature_to_4byte_selector(
+    "prepareConditions(bytes32[],bytes32[],uint256[])")
+REPORT_SELECTOR = function_signature_to_4byte_selector(
+    "reportPayoutsFor(bytes32,address,bytes32,uint256[])")
+
+# CTF and ERC-20 events the simulator's indexer reads back from mined blocks
+APPROVAL_TOPIC = "0x" + keccak(text="Approval(address,address,uint256)").hex()
+APPROVAL_FOR_ALL_TOPIC = "0x" + keccak(text="ApprovalForAll(address,address,bool)").hex()
+TRANSFER_SINGLE_TOPIC = "0x" + keccak(
+    text="TransferSingle(address,address,address,uint256,uint256)").hex()
+TRANSFER_BATCH_TOPIC = "0x" + keccak(
+    text="TransferBatch(address,address,address,uint256[],uint256[])").hex()
+CONDITION_RESOLUTION_TOPIC = "0x" + keccak(
+    text="ConditionResolution(bytes32,address,bytes32,uint256,uint256[])").hex()
+PAYOUT_REDEMPTION_TOPIC = "0x" + keccak(
+    text="PayoutRedemption(address,address,bytes32,bytes32,uint256[],uint256)").hex()
 
 FILL_WORDS = 10  # one ABI word per OrderFilled field, in the event's order
 MAX_UINT256 = 2**256 - 1
@@ -53,6 +72,16 @@ def artifact(name: str) -> Artifact:
         runtime=bytes.fromhex(data["deployedBytecode"][2:]),
         slots={entry["label"]: entry["slot"] for entry in data["storageLayout"]},
     )
+
+
+def ctf_abi() -> list[dict[str, Any]]:
+    """ABI of the Conditional Tokens (Gnosis CTF's, plus the simulator's operator calls)."""
+    return artifact("ConditionalTokens").abi
+
+
+def adapter_abi() -> list[dict[str, Any]]:
+    """ABI of both collateral adapters (CtfCollateralAdapter, NegRiskCtfCollateralAdapter)."""
+    return artifact("CollateralAdapter").abi
 
 
 def exchange_abi() -> list[dict[str, Any]]:
@@ -100,15 +129,52 @@ class FillEvent:
         ))
 
 
-def settle_calldata(fills: list[FillEvent], moves: dict[bytes, int]) -> bytes:
-    """Calldata for `SimExchange.settle`; `moves` maps address -> signed pUSD delta."""
+def settle_calldata(fills: list[FillEvent], moves: dict[bytes, int],
+                    token_moves: dict[tuple[bytes, int], int] | None = None) -> bytes:
+    """Calldata for `SimExchange.settle`; `moves` maps address -> signed pUSD delta and
+    `token_moves` (address, token id) -> signed outcome-token delta."""
     packed_fills = b"".join(fill.packed() for fill in fills)
     packed_moves = b"".join(
         address.rjust(32, b"\0") + delta.to_bytes(32, "big", signed=True)
         for address, delta in moves.items()
         if delta
     )
-    return SETTLE_SELECTOR + encode(["bytes", "bytes"], [packed_fills, packed_moves])
+    packed_tokens = b"".join(
+        address.rjust(32, b"\0") + token.to_bytes(32, "big")
+        + delta.to_bytes(32, "big", signed=True)
+        for (address, token), delta in (token_moves or {}).items()
+        if delta
+    )
+    return SETTLE_SELECTOR + encode(["bytes", "bytes", "bytes"],
+                                    [packed_fills, packed_moves, packed_tokens])
+
+
+def mint_tokens_calldata(tokens: dict[tuple[bytes, int], int]) -> bytes:
+    return MINT_TOKENS_SELECTOR + encode(
+        ["address[]", "uint256[]", "uint256[]"],
+        [[owner for owner, _ in tokens], [token for _, token in tokens], list(tokens.values())])
+
+
+def grant_calldata(owner: bytes, spenders: list[bytes]) -> bytes:
+    """`grantApprovals` of pUSD (max allowance) and of the CTF (operator), same encoding."""
+    return GRANT_SELECTOR + encode(["address", "address[]"], [owner, spenders])
+
+
+def prepare_calldata(conditions: dict[bytes, int]) -> bytes:
+    return PREPARE_SELECTOR + encode(
+        ["bytes32[]", "bytes32[]", "uint256[]"],
+        [list(conditions), [question_id(c) for c in conditions], list(conditions.values())])
+
+
+def report_calldata(condition: bytes, oracle: bytes, payouts: list[int]) -> bytes:
+    return REPORT_SELECTOR + encode(["bytes32", "address", "bytes32", "uint256[]"],
+                                    [condition, oracle, question_id(condition), payouts])
+
+
+def question_id(condition: bytes) -> bytes:
+    """The questionId Gamma shows for a condition (`questionID`); on Polygon it is the UMA
+    request's id, from which the condition id derives; here nothing derives from it."""
+    return keccak(text=f"question:0x{condition.hex()}")
 
 
 def mint_batch_calldata(mints: dict[bytes, int]) -> bytes:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from eth.abc import BlockHeaderAPI, ReceiptAPI
@@ -20,7 +21,7 @@ from eth_tester.backends.pyevm.main import get_default_genesis_params
 from eth_utils import ValidationError, keccak, to_canonical_address
 
 from ..addresses import Contracts
-from .contracts import artifact, mapping_slot
+from .contracts import MAX_UINT256, artifact, mapping_slot
 
 
 def use_fast_keccak() -> bool:
@@ -95,29 +96,80 @@ def _account(balance: int = 0, code: bytes = b"", storage: dict[int, int] | None
     return {"balance": balance, "nonce": nonce, "code": code, "storage": storage or {}}
 
 
-def genesis_state(contracts: Contracts, mints: dict[bytes, int],
-                  native: dict[bytes, int]) -> dict[bytes, dict[str, Any]]:
-    """Runtime code and storage at the production addresses, plus balances minted before start."""
-    pusd, exchange = artifact("PUSD"), artifact("SimExchange")
+@dataclass
+class Genesis:
+    """What exists before the first block: balances, approvals, conditions, outcome tokens."""
+
+    mints: dict[bytes, int] = field(default_factory=dict)  # pUSD units
+    native: dict[bytes, int] = field(default_factory=dict)  # wei of POL
+    approvals: set[bytes] = field(default_factory=set)  # owners approving every spender
+    conditions: dict[bytes, int] = field(default_factory=dict)  # condition id -> outcome slots
+    tokens: dict[tuple[bytes, int], int] = field(default_factory=dict)  # (owner, id) -> units
+
+
+# USDC.e / wrapped collateral the CTF holds behind outstanding positions: what redemptions pay
+CTF_BACKING = 10**18
+
+
+def nested_slot(outer: bytes, inner: bytes, slot: int) -> int:
+    """Storage slot of `mapping(… => mapping(… => …))[outer][inner]` declared at `slot`."""
+    return mapping_slot(inner, mapping_slot(outer, slot))
+
+
+def genesis_state(contracts: Contracts, genesis: Genesis) -> dict[bytes, dict[str, Any]]:
+    """Runtime code and storage at the production addresses, plus what was funded before start."""
+    pusd, exchange, ctf = artifact("PUSD"), artifact("SimExchange"), artifact("ConditionalTokens")
+    adapter = artifact("CollateralAdapter")
     collateral = to_canonical_address(contracts.collateral)
+    ctf_address = to_canonical_address(contracts.conditional_tokens)
     exchanges = [to_canonical_address(a) for a in
                  (contracts.exchange_v2, contracts.neg_risk_exchange_v2, contracts.exchange_v3)]
+    adapters = {to_canonical_address(contracts.ctf_collateral_adapter):
+                to_canonical_address(contracts.usdc_e),
+                to_canonical_address(contracts.neg_risk_ctf_collateral_adapter):
+                to_canonical_address(contracts.neg_risk_wrapped_collateral)}
+    spenders = [to_canonical_address(a) for a in contracts.spenders()]
 
     pusd_storage = {mapping_slot(OPERATOR, pusd.slots["isMinter"]): 1}
+    for address in adapters:  # they wrap redeemed collateral into pUSD
+        pusd_storage[mapping_slot(address, pusd.slots["isMinter"])] = 1
     for address in exchanges:
         pusd_storage[mapping_slot(address, pusd.slots["isExchange"])] = 1
-    for address, units in mints.items():
+    for address, units in genesis.mints.items():
         pusd_storage[mapping_slot(address, pusd.slots["balanceOf"])] = units
-    pusd_storage[pusd.slots["totalSupply"]] = sum(mints.values())
+    pusd_storage[pusd.slots["totalSupply"]] = sum(genesis.mints.values())
+
+    ctf_storage = {mapping_slot(OPERATOR, ctf.slots["isOperator"]): 1}
+    for address in exchanges:
+        ctf_storage[mapping_slot(address, ctf.slots["isExchange"])] = 1
+    for owner in genesis.approvals:
+        for spender in spenders:
+            pusd_storage[nested_slot(owner, spender, pusd.slots["allowance"])] = MAX_UINT256
+            ctf_storage[nested_slot(owner, spender, ctf.slots["isApprovedForAll"])] = 1
+    for condition, slots in genesis.conditions.items():
+        ctf_storage[mapping_slot(condition, ctf.slots["payoutNumerators"])] = slots
+    for (owner, token), units in genesis.tokens.items():
+        ctf_storage[nested_slot(token.to_bytes(32, "big"), owner, ctf.slots["_balances"])] = units
 
     state: dict[bytes, dict[str, Any]] = {
-        address: _account(balance=wei) for address, wei in native.items()
+        address: _account(balance=wei) for address, wei in genesis.native.items()
     }
     state[OPERATOR] = _account(balance=OPERATOR_BALANCE)
     # nonce 1 as a deployed contract has (EIP-161)
     state[collateral] = _account(code=pusd.runtime, storage=pusd_storage, nonce=1)
+    state[ctf_address] = _account(code=ctf.runtime, storage=ctf_storage, nonce=1)
+    for underlying in adapters.values():  # USDC.e and the wrapped collateral: plain ERC-20s
+        state[underlying] = _account(code=pusd.runtime, nonce=1, storage={
+            mapping_slot(ctf_address, pusd.slots["balanceOf"]): CTF_BACKING,
+            pusd.slots["totalSupply"]: CTF_BACKING})
+    for address, underlying in adapters.items():
+        state[address] = _account(code=adapter.runtime, nonce=1, storage={
+            adapter.slots["conditionalTokens"]: int.from_bytes(ctf_address, "big"),
+            adapter.slots["collateralToken"]: int.from_bytes(collateral, "big"),
+            adapter.slots["underlying"]: int.from_bytes(underlying, "big")})
     exchange_storage = {
         exchange.slots["collateral"]: int.from_bytes(collateral, "big"),
+        exchange.slots["conditionalTokens"]: int.from_bytes(ctf_address, "big"),
         mapping_slot(OPERATOR, exchange.slots["isOperator"]): 1,
     }
     for address in exchanges:

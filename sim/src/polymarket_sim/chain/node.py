@@ -40,13 +40,18 @@ from .contracts import (
     TRANSFER_TOPIC,
     FillEvent,
     exchange_abi,
+    grant_calldata,
     mint_batch_calldata,
+    mint_tokens_calldata,
+    prepare_calldata,
     pusd_abi,
+    report_calldata,
     settle_calldata,
 )
-from .evm import OPERATOR, OPERATOR_KEY, build_chain, genesis_state
+from .events import ChainEvent, read_events
+from .evm import OPERATOR, OPERATOR_KEY, Genesis, build_chain, genesis_state
 from .index import ChainIndex, IndexedLog
-from .settlement import collateral_moves, fill_events
+from .settlement import collateral_moves, fill_events, token_moves
 
 if TYPE_CHECKING:
     from eth.chains.base import MiningChain
@@ -82,6 +87,13 @@ class MiningStats:
 
 
 @dataclass
+class _Pending(Genesis):
+    """Genesis-like changes waiting for the next block, plus reported results."""
+
+    resolutions: list[tuple[bytes, bytes, list[int]]] = field(default_factory=list)
+
+
+@dataclass
 class _Settlement:
     """One settlement transaction: matches of one exchange and their events, in order."""
 
@@ -104,8 +116,8 @@ class ChainNode:
         self._ctf = to_canonical_address(self.contracts.conditional_tokens)
         self._pending_matches: deque[Match] = deque()
         self._pending_lock = threading.Lock()
-        self._pending_mints: dict[bytes, int] = defaultdict(int)
-        self._pending_native: dict[bytes, int] = defaultdict(int)
+        # deposits, approvals, conditions and resolutions for the next block (genesis before start)
+        self._pending = _Pending()
         self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._stalled = False
         self._thread: threading.Thread | None = None
@@ -114,6 +126,7 @@ class ChainNode:
         self._chain: MiningChain | None = None
         self._pending_txs: list[SignedTransactionAPI] = []
         self._operator_nonce = 0
+        self._event_listeners: list[Callable[[list[ChainEvent]], None]] = []
         sim.ledger.on_record(self._on_record)
 
     # --- public interface ------------------------------------------------------------------------
@@ -138,12 +151,45 @@ class ChainNode:
     def mint(self, address: str, amount_units: int) -> None:
         """Mirror a deposit: pUSD minted to `address` next block (in genesis before start)."""
         with self._pending_lock:
-            self._pending_mints[to_canonical_address(address)] += amount_units
+            mints = self._pending.mints
+            key = to_canonical_address(address)
+            mints[key] = mints.get(key, 0) + amount_units
 
     def fund_native(self, address: str, wei: int) -> None:
         """Give `address` POL for gas, in the next block (in genesis before start)."""
         with self._pending_lock:
-            self._pending_native[to_canonical_address(address)] += wei
+            native = self._pending.native
+            key = to_canonical_address(address)
+            native[key] = native.get(key, 0) + wei
+
+    def mint_tokens(self, address: str, token_id: int, units: int) -> None:
+        """Outcome tokens (CTF ERC-1155) for a funded wallet, next block (genesis before start)."""
+        with self._pending_lock:
+            tokens = self._pending.tokens
+            key = (to_canonical_address(address), token_id)
+            tokens[key] = tokens.get(key, 0) + units
+
+    def approve_all(self, address: str) -> None:
+        """Every approval a wallet needs (pUSD allowance + CTF operator for each exchange,
+        the neg-risk adapter and the collateral adapters), as if it had sent them itself."""
+        with self._pending_lock:
+            self._pending.approvals.add(to_canonical_address(address))
+
+    def prepare_condition(self, condition_id: str, outcomes: int) -> None:
+        """Register a market's condition in the CTF (what the UMA adapter's initialize does)."""
+        with self._pending_lock:
+            self._pending.conditions[bytes.fromhex(condition_id[2:])] = outcomes
+
+    def report_payouts(self, condition_id: str, payouts: list[int], neg_risk: bool) -> None:
+        """The oracle reports a market's result: `ConditionResolution` in the next block."""
+        oracle = self.contracts.neg_risk_uma_adapter if neg_risk else self.contracts.uma_adapter
+        with self._pending_lock:
+            self._pending.resolutions.append(
+                (bytes.fromhex(condition_id[2:]), to_canonical_address(oracle), payouts))
+
+    def on_events(self, listener: Callable[[list[ChainEvent]], None]) -> None:
+        """Called on the event loop with the wallet-visible events of each mined block."""
+        self._event_listeners.append(listener)
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -209,9 +255,11 @@ class ChainNode:
     def _run(self, ready: concurrent.futures.Future[None]) -> None:
         try:
             with self._pending_lock:
-                mints, self._pending_mints = self._pending_mints, defaultdict(int)
-                native, self._pending_native = self._pending_native, defaultdict(int)
-            self._chain = build_chain(self.chain_id, genesis_state(self.contracts, mints, native))
+                pending, self._pending = self._pending, _Pending()
+            self._chain = build_chain(self.chain_id, genesis_state(self.contracts, pending))
+            if pending.resolutions:  # resolved before the chain started: first block
+                with self._pending_lock:
+                    self._pending.resolutions[:0] = pending.resolutions
             genesis = self._chain.get_canonical_block_by_number(0)
             self.index.add_block(serialize.header_json(genesis), [], [], [])
         except BaseException as exc:
@@ -262,8 +310,7 @@ class ChainNode:
         while self._pending_matches and len(matches) < self.max_matches_per_block:
             matches.append(self._pending_matches.popleft())
         with self._pending_lock:
-            mints, self._pending_mints = self._pending_mints, defaultdict(int)
-            native, self._pending_native = self._pending_native, defaultdict(int)
+            pending, self._pending = self._pending, _Pending()
         user_txs, self._pending_txs = self._pending_txs, []
         head = chain.get_canonical_head()
         chain.set_header_timestamp(max(int(time.time()), head.timestamp))
@@ -272,17 +319,17 @@ class ChainNode:
         settlements = self._settlements(matches)
         nonce = self._operator_nonce
         try:
-            txs, nonce = self._operator_txs(mints, native, settlements, base_fee, nonce, user_txs)
+            txs, nonce = self._operator_txs(pending, settlements, base_fee, nonce, user_txs)
             result, receipts, _ = chain.mine_all(txs, mix_hash=os.urandom(32))
         except Exception:
             # a user transaction that turned invalid since it was accepted: drop them, keep ours
             log.exception("block with %d user transactions failed; mining without them",
                           len(user_txs))
             nonce = self._operator_nonce
-            txs, nonce = self._operator_txs(mints, native, settlements, base_fee, nonce, [])
+            txs, nonce = self._operator_txs(pending, settlements, base_fee, nonce, [])
             result, receipts, _ = chain.mine_all(txs, mix_hash=os.urandom(32))
         self._operator_nonce = nonce
-        confirmed = self._publish(result.imported_block, receipts, settlements)
+        confirmed, events = self._publish(result.imported_block, receipts, settlements)
         elapsed = time.perf_counter() - started
         stats = self.stats
         stats.blocks += 1
@@ -294,6 +341,8 @@ class ChainNode:
             stats.history.append((len(matches), elapsed))
         if confirmed:
             self._confirm(confirmed)
+        if events:
+            self._on_loop(lambda: [listener(events) for listener in self._event_listeners])
 
     def _settlements(self, matches: list[Match]) -> list[_Settlement]:
         """Group the block's matches per exchange, in chunks of at most MATCHES_PER_TX."""
@@ -317,11 +366,11 @@ class ChainNode:
                 out.append(_Settlement(exchange, [m for m, _ in chunk], [e for _, e in chunk]))
         return out
 
-    def _operator_txs(self, mints: dict[bytes, int], native: dict[bytes, int],
-                      settlements: list[_Settlement], base_fee: int, nonce: int,
-                      user_txs: list[SignedTransactionAPI],
+    def _operator_txs(self, pending: _Pending, settlements: list[_Settlement], base_fee: int,
+                      nonce: int, user_txs: list[SignedTransactionAPI],
                       ) -> tuple[list[SignedTransactionAPI], int]:
-        """This block's transactions: deposits first, then users', then the settlements."""
+        """This block's transactions: deposits, approvals, conditions and resolutions first,
+        then users', then the settlements (last: `_publish` counts them from the end)."""
         assert self._chain is not None
         builder = self._chain.get_vm().get_transaction_builder()
 
@@ -335,25 +384,40 @@ class ChainNode:
             return tx.as_signed_transaction(OPERATOR_KEY, chain_id=self.chain_id)
 
         txs = []
-        if mints:
-            txs.append(sign(self._collateral, mint_batch_calldata(mints),
-                            100_000 + 60_000 * len(mints)))
-        for address, wei in native.items():
+        if pending.mints:
+            txs.append(sign(self._collateral, mint_batch_calldata(pending.mints),
+                            100_000 + 60_000 * len(pending.mints)))
+        for address, wei in pending.native.items():
             txs.append(sign(address, b"", 21_000, value=wei))
+        spenders = [to_canonical_address(a) for a in self.contracts.spenders()]
+        for owner in pending.approvals:
+            for token in (self._collateral, self._ctf):
+                txs.append(sign(token, grant_calldata(owner, spenders), 400_000))
+        if pending.conditions:
+            txs.append(sign(self._ctf, prepare_calldata(pending.conditions),
+                            100_000 + 150_000 * len(pending.conditions)))
+        if pending.tokens:
+            txs.append(sign(self._ctf, mint_tokens_calldata(pending.tokens),
+                            100_000 + 60_000 * len(pending.tokens)))
+        for condition, oracle, payouts in pending.resolutions:
+            txs.append(sign(self._ctf, report_calldata(condition, oracle, payouts), 300_000))
         txs.extend(user_txs)
         for settlement in settlements:
             events: list[FillEvent] = []
             moves: defaultdict[bytes, int] = defaultdict(int)
+            tokens: defaultdict[tuple[bytes, int], int] = defaultdict(int)
             for match_events in settlement.events:
                 collateral_moves(match_events, OPERATOR, self._ctf, into=moves)
+                token_moves(match_events, into=tokens)
                 events.extend(match_events)
-            gas = 200_000 + 20_000 * len(events) + 40_000 * len(moves)
-            txs.append(sign(settlement.exchange, settle_calldata(events, moves), gas))
+            gas = 200_000 + 20_000 * len(events) + 40_000 * (len(moves) + len(tokens))
+            txs.append(sign(settlement.exchange, settle_calldata(events, moves, tokens), gas))
         return txs, nonce
 
-    def _publish(self, block: Any, receipts: tuple[Any, ...],
-                 settlements: list[_Settlement]) -> list[tuple[Match, str, list[int]]]:
-        """Render and index the block; returns the matches it settled with their log indexes."""
+    def _publish(self, block: Any, receipts: tuple[Any, ...], settlements: list[_Settlement],
+                 ) -> tuple[list[tuple[Match, str, list[int]]], list[ChainEvent]]:
+        """Render and index the block; returns the matches it settled with their log indexes
+        and the approvals, resolutions and redemptions wallets made in it."""
         txs_json, receipts_json, indexed = [], [], []
         log_index = 0
         previous_gas = 0
@@ -390,7 +454,9 @@ class ChainNode:
                 confirmed.append((match, receipt["transactionHash"],
                                   list(range(next_log, next_log + count))))
                 next_log += count
-        return confirmed
+        events = read_events(txs_json, receipts_json, self.contracts,
+                             serialize.address(OPERATOR))
+        return confirmed, events
 
     def _confirm(self, confirmed: list[tuple[Match, str, list[int]]]) -> None:
         """Tell the ledger, on the event loop: its listeners (the Data API) are not thread-safe."""
@@ -401,14 +467,17 @@ class ChainNode:
             for match, tx_hash, log_indexes in confirmed:
                 self.sim.ledger.confirm(match, tx_hash, head, block_time, log_indexes)
 
+        self._on_loop(confirm_all)
+
+    def _on_loop(self, fn: Callable[[], object]) -> None:
         loop = self._loop
         if loop is None or loop.is_closed():
-            confirm_all()
+            fn()
             return
         try:
-            loop.call_soon_threadsafe(confirm_all)
+            loop.call_soon_threadsafe(fn)
         except RuntimeError:  # the loop closed meanwhile
-            confirm_all()
+            fn()
 
     # --- state access (EVM thread) ---------------------------------------------------------------
 

@@ -104,3 +104,14 @@ def collateral_moves(events: list[FillEvent], fee_receiver: bytes, conditional_t
     if net:
         moves[conditional_tokens] -= net
     return moves
+
+
+def token_moves(events: list[FillEvent],
+                into: defaultdict[tuple[bytes, int], int]) -> defaultdict[tuple[bytes, int], int]:
+    """Signed outcome-token delta per (address, token id): each order's maker receives the shares
+    it bought and gives those it sold. A complement match (two buys or two sells) creates or
+    destroys a complete set, as the CTF's split and merge do behind the exchange."""
+    for event in events:
+        shares = event.taker_amount if event.side == 0 else event.maker_amount
+        into[(event.maker, event.token_id)] += shares if event.side == 0 else -shares
+    return into

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 from functools import lru_cache
 
+from ..addresses import contracts
 from ..context import Sim
 from ..core import MakerFill, Market, Match, Side, checksum, new_id
 from . import errors, orders, rules
@@ -133,6 +134,9 @@ class Engine:
                 raise OrderRejected(errors.OWNER_MISMATCH)
         if not market.active or market.closed:
             raise OrderRejected(errors.MARKET_NOT_READY)
+        refusal = self.sim.geoblock.refusal(signed.side)
+        if refusal is not None:
+            raise OrderRejected(*refusal)
         order_id = verified.order_hash
         if post.post_only and post.order_type in orders.MARKET_ORDER_TYPES:
             raise OrderRejected(errors.INVALID_PAYLOAD)
@@ -216,6 +220,18 @@ class Engine:
             for order in chosen:
                 self._cancel(order)
         return [o.order_id for o in chosen]
+
+    def close_market(self, market: Market) -> list[str]:
+        """A resolved market takes no more orders: cancel every resting one and drop its books."""
+        tokens = {outcome.token_id for outcome in market.outcomes}
+        with self._lock:
+            canceled = [order for order in self.orders.values()
+                        if order.token_id in tokens and order.status == "LIVE"]
+            for order in canceled:
+                self._cancel(order)
+            for token in tokens:
+                self.books.pop(token, None)
+        return [order.order_id for order in canceled]
 
     def expire(self, now: float | None = None) -> None:
         """Cancel GTD orders that are due (also done lazily before every match and snapshot)."""
@@ -302,13 +318,16 @@ class Engine:
         if order.unlimited:
             return
         account = self.sim.accounts.get(order.maker)
+        # the approvals the exchange settling this market needs, as the chain holds them
+        exchange = contracts(self.sim.chain_id).exchange(taker.market.neg_risk)
         if order.side is Side.BUY:
             need = taker.amount if taker.amount is not None else order.original_size * taker.limit
-            spendable = min(account.collateral, account.allowance)
+            spendable = min(account.collateral, account.allowance_for(exchange))
             have = spendable - self._reserved_collateral.get(order.maker, ZERO)
         else:
             need = order.original_size
-            held = account.shares.get(order.token_id, ZERO) if account.shares_approved else ZERO
+            approved = account.operator_approved(exchange)
+            held = account.shares.get(order.token_id, ZERO) if approved else ZERO
             have = held - self._reserved_shares.get((order.maker, order.token_id), ZERO)
         if need > have:
             raise OrderRejected(errors.NOT_ENOUGH_BALANCE)

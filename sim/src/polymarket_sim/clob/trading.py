@@ -94,7 +94,7 @@ class Trading:
         return web.Response(text="OK")
 
     async def closed_only(self, request: web.Request, key: ApiKey, body: str) -> web.Response:
-        return json_reply({"closed_only": False})
+        return json_reply({"closed_only": self.sim.geoblock.close_only})
 
     # --- orders (L2) --------------------------------------------------------------------------
 
@@ -229,17 +229,18 @@ class Trading:
         account = self.sim.accounts.get(address)
         spenders = _spenders(self.sim.chain_id)
         if asset_type == "COLLATERAL":
-            allowance = account.allowance
-            value = MAX_UINT256 if allowance >= INFINITE_ALLOWANCE else views.units(allowance)
+            def shown(allowance: Decimal) -> str:
+                return MAX_UINT256 if allowance >= INFINITE_ALLOWANCE else views.units(allowance)
             return json_reply({"balance": views.units(account.collateral),
-                               "allowances": dict.fromkeys(spenders, value)})
+                               "allowances": {s: shown(account.allowance_for(s))
+                                              for s in spenders}})
         if asset_type == "CONDITIONAL":
             token = query.get("token_id", "")
             if not token.isdigit():
                 return error_reply(errors.INVALID_TOKEN_ID)
-            value = MAX_UINT256 if account.shares_approved else "0"
             return json_reply({"balance": views.units(account.shares.get(token, Decimal(0))),
-                               "allowances": dict.fromkeys(spenders, value)})
+                               "allowances": {s: MAX_UINT256 if account.operator_approved(s)
+                                              else "0" for s in spenders}})
         return error_reply("Invalid asset type")
 
     async def update_balance_allowance(self, request: web.Request, key: ApiKey,

@@ -1,0 +1,156 @@
+"""The release health gate and status.yml (roles/bot_release) with the real ansible-playbook on
+this machine: a fake /health on the TCP port neither passes the gate nor writes a healthy entry
+into the release ledger; only the trader's Unix socket, answered by the pid its lock records,
+counts."""
+
+from __future__ import annotations
+
+import json
+import os
+import socketserver
+import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+RELEASE = "0.9.9+test"
+
+
+def _document(pid: int) -> dict:
+    return {"status": "ok", "release": RELEASE, "pid": pid, "paused": False,
+            "kill_switch": False, "components": {"detection": {"status": "ok", "ready": True}}}
+
+
+class _Health(BaseHTTPRequestHandler):
+    document: ClassVar[dict] = {}
+
+    def do_GET(self) -> None:
+        body = json.dumps(self.document).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+class _UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+
+    def get_request(self):  # BaseHTTPRequestHandler wants an (address, port) pair
+        request, _ = super().get_request()
+        return request, ("local", 0)
+
+
+@contextmanager
+def serving(server: socketserver.BaseServer) -> Iterator[socketserver.BaseServer]:
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def handler(document: dict) -> type[_Health]:
+    return type("Health", (_Health,), {"document": document})
+
+
+@pytest.fixture
+def play(tmp_path: Path):
+    state = tmp_path / "state"
+    state.mkdir()
+    remembered = tmp_path / "remembered"
+    tool = tmp_path / "polymarket-release"
+    tool.write_text(f"#!/bin/sh\ncase $1 in remember) echo \"$2\" > {remembered} ;; "
+                    "history) echo '{}' ;; esac\n")
+    tool.chmod(0o755)
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(json.dumps({"all": {"hosts": {"bot-1": {
+        "ansible_connection": "local", "ansible_become": False,
+        "ansible_python_interpreter": "/usr/bin/python3"}}}}))
+    ledger = tmp_path / "ledger.jsonl"
+
+    def run(tasks: str, **extra: object) -> subprocess.CompletedProcess[str]:
+        playbook = tmp_path / "play.yml"
+        playbook.write_text(json.dumps([{"hosts": "all", "gather_facts": False, "tasks": [
+            {"ansible.builtin.include_role": {"name": "bot_release", "tasks_from": tasks}}]}]))
+        variables = {"bot_release_state_dir": str(state), "bot_release_user": "root",
+                     "bot_release_group": "root", "__bot_release_tool": str(tool),
+                     "__bot_release_expect": RELEASE, "bot_release_health_deadline": 2,
+                     "bot_release_environment": "staging", **extra}
+        return subprocess.run(
+            [str(ROOT / ".venv/bin/ansible-playbook"), "-i", str(inventory), str(playbook),
+             "-e", json.dumps(variables)], cwd=ROOT, capture_output=True, text=True,
+            env={**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1",
+                 "POLYMARKET_RELEASE_LEDGER": str(ledger),
+                 "PATH": f"{ROOT / '.venv/bin'}:{os.environ['PATH']}"}, timeout=300)
+
+    run.state, run.remembered, run.ledger = state, remembered, ledger
+    return run
+
+
+def lock(state: Path, pid: int) -> None:
+    (state / "bot.lock").write_text(f"pid={pid} version=0.9.9 release={RELEASE}\n")
+
+
+def tcp_fake(document: dict) -> ThreadingHTTPServer:
+    return ThreadingHTTPServer(("127.0.0.1", 0), handler(document))
+
+
+def test_the_gate_refuses_a_fake_health_on_the_tcp_port(play) -> None:
+    lock(play.state, os.getpid())
+    with serving(tcp_fake(_document(os.getpid()))) as fake:
+        port = fake.server_address[1]
+        result = play("gate.yml", bot_release_health_port=port)
+    assert result.returncode != 0, result.stdout[-3000:]
+    assert not play.remembered.exists(), "a fake /health passed the gate"
+
+
+def test_the_gate_refuses_a_socket_not_served_by_the_lock_holder(play) -> None:
+    lock(play.state, 1)
+    with serving(_UnixServer(str(play.state / "health.sock"), handler(_document(os.getpid())))):
+        result = play("gate.yml")
+    assert result.returncode != 0
+    assert f"answered as pid {os.getpid()}, which does not hold the trader's lock" in \
+        result.stdout, result.stdout[-3000:]
+    assert not play.remembered.exists()
+
+
+def test_the_gate_passes_the_lock_holder_on_its_socket(play) -> None:
+    lock(play.state, os.getpid())
+    with serving(_UnixServer(str(play.state / "health.sock"), handler(_document(os.getpid())))):
+        result = play("gate.yml")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert play.remembered.read_text().strip() == RELEASE
+
+
+def _status(play, **extra: object) -> subprocess.CompletedProcess[str]:
+    state = {"active": RELEASE, "holder": f"pid={os.getpid()} version=0.9.9 release={RELEASE}",
+             "service": "active", "deploy_lock": "", "previous": "", "kept": []}
+    return play("status.yml", __bot_release_state=state, **extra)
+
+
+def test_status_does_not_ledger_a_fake_health(play) -> None:
+    with serving(tcp_fake(_document(os.getpid()))) as fake:
+        result = _status(play, bot_release_health_port=fake.server_address[1])
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert not play.ledger.exists(), play.ledger.read_text()
+
+
+def test_status_ledgers_the_trader_answering_on_its_socket(play) -> None:
+    with serving(_UnixServer(str(play.state / "health.sock"), handler(_document(os.getpid())))):
+        result = _status(play)
+    assert result.returncode == 0, result.stdout[-3000:]
+    entry = json.loads(play.ledger.read_text())
+    assert (entry["version"], entry["event"], entry["environment"]) == (RELEASE, "healthy",
+                                                                       "staging")
