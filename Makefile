@@ -56,7 +56,7 @@ lint: bootstrap ## ruff, yamllint, ansible-lint (production profile), shellcheck
 	echo "==> yamllint"; yamllint --strict . || rc=1; \
 	echo "==> ansible-lint"; ansible-lint || rc=1; \
 	echo "==> shellcheck"; shellcheck .ci/run scripts/*.sh roles/bot_app/files/polymarket-release || rc=1; \
-	echo "==> vaults encrypted"; scripts/check-vaults.sh || rc=1; \
+	echo "==> vaults encrypted"; $(PY) scripts/check-vaults.py || rc=1; \
 	exit $$rc
 
 unit: bootstrap ## fast tests (tests/unit)

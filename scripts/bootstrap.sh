@@ -56,6 +56,8 @@ for f in "${INPUTS[@]}"; do
     [[ -f "${f}" ]] || die "missing ${f}"
 done
 want_stamp="$(sha256sum "${INPUTS[@]}" | sha256sum | cut -d' ' -f1)"
+# Before the early return, so an existing checkout gets the hook too.
+scripts/install-hooks.sh
 
 if [[ -f "${STAMP}" && "$(cat "${STAMP}")" == "${want_stamp}" ]] && is_wanted_python "${VENV}/bin/python"; then
     exit 0

@@ -36,6 +36,8 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import tomllib
+from importlib import metadata
 from pathlib import Path
 
 from packaging.markers import Marker
@@ -44,6 +46,9 @@ from packaging.utils import parse_wheel_filename
 REPO = Path(__file__).resolve().parent.parent
 BOT = REPO / "bot"
 LOCK = BOT / "requirements.lock"
+# The build backend comes from the controller's hashed lock (installed by bootstrap), never
+# fetched at build time: every build runs without pip's build isolation.
+BACKEND_LOCK = REPO / "requirements" / "controller.lock"
 ARCHES = ("x86_64", "aarch64")
 # Oldest glibc among the supported targets is bookworm's 2.36 (noble 2.39, trixie 2.41):
 # any manylinux wheel up to that runs everywhere.
@@ -144,6 +149,36 @@ def platforms(arch: str) -> list[str]:
     return tags
 
 
+def locked_backend(pyproject: Path, lock: Path = BACKEND_LOCK) -> list[str]:
+    """The build requirements of `pyproject` as `name==version`, each pinned (with hashes) in the
+    controller's lock and installed here at exactly that version; exits naming what is not."""
+    requires = tomllib.loads(pyproject.read_text())["build-system"]["requires"]
+    pins = dict(re.findall(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+) \\\n\s+--hash=sha256:",
+                           lock.read_text(), re.M))
+    pins = {re.sub(r"[-_.]+", "-", name).lower(): version for name, version in pins.items()}
+    found = []
+    for requirement in requires:
+        name = re.sub(r"[-_.]+", "-", re.split(r"[<>=!~;\[ ]", requirement, maxsplit=1)[0]).lower()
+        if name not in pins:
+            sys.exit(f"build backend {requirement!r} of {pyproject} is not pinned with hashes in "
+                     f"{lock}: add it to the lock (make lock)")
+        try:
+            installed = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            installed = None
+        if installed != pins[name]:
+            sys.exit(f"build backend {name} is {installed or 'not installed'} here, the lock pins "
+                     f"{pins[name]}: run make bootstrap (and build with .venv/bin/python)")
+        found.append(f"{name}=={installed}")
+    return found
+
+
+def build_wheel(source: str, dest: Path, env: dict[str, str] | None = None) -> None:
+    """Build one wheel with the locked backend only (no isolation: nothing is fetched)."""
+    pip("wheel", "--no-deps", "--no-build-isolation", "--no-index", "-w", str(dest), source,
+        env=env)
+
+
 def pip(*args: str, env: dict[str, str] | None = None) -> None:
     subprocess.run([sys.executable, "-m", "pip", "-q", "--disable-pip-version-check", *args],
                    check=True, stdout=sys.stderr, env=env)
@@ -172,7 +207,8 @@ def download(requirements: Path, dest: Path, python: str, arch: str) -> None:
         # compiled one would be built for the controller, not the target.
         sdists = dest / "sdist"
         pip(*common, "--no-binary=:all:", "-r", str(one), "-d", str(sdists))
-        pip("wheel", "--no-deps", "-w", str(dest), *map(str, sdists.iterdir()))
+        for sdist in sdists.iterdir():
+            build_wheel(str(sdist), dest)
         shutil.rmtree(sdists)
         one.unlink()
 
@@ -260,8 +296,8 @@ def build(version: str, ref: str | None, python: str, arch: str, out: Path) -> N
         download(requirements, wheels, python, arch)
         # Reproducible bot wheel: zip timestamps from the commit, not the clock.
         epoch = git("log", "-1", "--format=%ct", ref or "HEAD")
-        pip("wheel", "--no-deps", "-w", str(wheels), str(src),
-            env=dict(os.environ, SOURCE_DATE_EPOCH=epoch))
+        locked_backend(src / "pyproject.toml")
+        build_wheel(str(src), wheels, env=dict(os.environ, SOURCE_DATE_EPOCH=epoch))
         check_pure(wheels, arch)
         lines = []
         for wheel in sorted(wheels.glob("*.whl")):

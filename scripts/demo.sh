@@ -37,9 +37,10 @@ export PATH="$ROOT/.venv/bin:$PATH" ANSIBLE_CONFIG="$ROOT/ansible.cfg" ANSIBLE_N
 	POLYMARKET_SIM_PORT="$PORT" ANSIBLE_DISPLAY_SKIPPED_HOSTS=false
 play() { ansible-playbook -i inventories/sandbox "$@"; }
 on_host() { docker exec "$HOST" "$@"; }
+# the bot's CLI as the playbooks run it: bot user, the unit's sandbox (diagnose reads the journal)
 as_bot() {
-	on_host systemd-run --quiet --wait --pipe --collect --uid=polymarket-bot --gid=polymarket-bot \
-		-p EnvironmentFile=/etc/polymarket-bot/bot.env /opt/polymarket-bot/active/venv/bin/polymarket-bot "$@"
+	on_host /usr/local/sbin/polymarket-release as-bot --env --journal -- \
+		/opt/polymarket-bot/active/venv/bin/polymarket-bot "$@"
 }
 
 say 1 "test-host harness (docker engine, systemd images, apt proxy; cached after the first run)"

@@ -38,7 +38,8 @@ def _cmd_redact(args: argparse.Namespace) -> int:
 
     secrets = environment_secrets()
     if args.env_file is not None:
-        entries, _problems = read_env_file(args.env_file)
+        # problems are dropped, so no name needs quoting: `known` is empty
+        entries, _problems = read_env_file(args.env_file, known=())
         secrets += environment_secrets({entry.name: entry.value for entry in entries})
     redact = Redactor(secrets)
     source = io.TextIOWrapper(sys.stdin.buffer, errors="surrogateescape")

@@ -131,11 +131,10 @@ def assert_no_order_twice(host, admin: httpx.Client, address: str) -> int:
 
 
 def bot_cli(host, *args: str):
-    """The active release's CLI as the bot user with the unit's environment (as the playbooks
-    run it), so the state DB and its WAL stay the bot's."""
+    """The active release's CLI as the bot user with the unit's environment and sandbox (as
+    the playbooks run it), so the state DB and its WAL stay the bot's."""
     with host.sudo():
-        return host.run("systemd-run --quiet --wait --pipe --collect --uid=polymarket-bot "
-                        "--gid=polymarket-bot -p EnvironmentFile=/etc/polymarket-bot/bot.env "
+        return host.run("/usr/local/sbin/polymarket-release as-bot --env -- "
                         "/opt/polymarket-bot/active/venv/bin/polymarket-bot "
                         + " ".join(shlex.quote(a) for a in args))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import subprocess
 import time
 from pathlib import Path
@@ -131,6 +132,48 @@ def test_06_config_rollback_restores_the_previous_config(host, releases):
         assert env.mode == 0o600 and env.user == "root"
     assert_trading(host, releases["v1"])
     assert last_deploy(host)["action"] == "config rollback"
+
+
+def as_bot(host, script: str, *flags: str):
+    """A shell script as the bot user, through the host tool the playbooks use (systemd expands
+    `${...}` in a unit's command line: the scripts use none)."""
+    with host.sudo():
+        return host.run(f"{TOOL} as-bot {' '.join(flags)} -- /bin/sh -c {shlex.quote(script)}")
+
+
+def test_06b_operator_commands_get_the_sandbox_and_only_what_they_need(host):
+    plain = as_bot(host, "id -Gn; grep -E '^(NoNewPrivs|CapBnd)' /proc/self/status; "
+                         "env | grep -c '^PRIVATE_KEY=' || true; touch /opt/polymarket-bot/x")
+    assert plain.rc != 0 and "Read-only file system" in plain.stderr, plain.stdout + plain.stderr
+    groups, caps, no_new_privs, keys = plain.stdout.splitlines()
+    assert groups.split() == ["polymarket-bot"]
+    assert no_new_privs.split() == ["NoNewPrivs:", "1"] and caps.split()[1] == "0" * 16
+    assert keys == "0", "the private key reached a command that does not need it"
+    full = as_bot(host, "id -Gn; env | grep -c '^PRIVATE_KEY='", "--env", "--journal")
+    assert full.rc == 0 and full.stdout.split() == ["polymarket-bot", "systemd-journal", "1"]
+
+
+def test_06c_root_follows_no_link_the_bot_plants_in_its_backup_dir(host):
+    """The bot user plants links, under the names the next backup's config bundle will take, to
+    a root-only file: backup.yml must neither write through them nor chown their target."""
+    victim = "/etc/polymarket-bot/victim"
+    with host.sudo():
+        host.check_output(f"umask 077; echo untouched > {victim}")
+    now = int(host.check_output("date -u +%s"))
+    names = " ".join(time.strftime("polymarket-bot-%Y%m%dT%H%M%SZ", time.gmtime(now + s))
+                     for s in range(240))
+    planted = as_bot(host, f"""cd /var/backups/polymarket-bot; for n in {names}; do
+        ln -s {victim} "$n.config.tar"; ln -s {victim} "$n.config.tar.sha256"; done""")
+    assert planted.rc == 0, planted.stderr
+    ok(playbook("playbooks/backup.yml"))
+    with host.sudo():
+        assert host.file(victim).content_string == "untouched\n"
+        assert (host.file(victim).user, host.file(victim).mode) == ("root", 0o600)
+        bundles = host.check_output("find /var/backups/polymarket-bot -maxdepth 1 "
+                                    "-name '*.config.tar*' -printf '%y %u %f\\n'").splitlines()
+        host.check_output(f"rm -f {victim}")
+    # the bundle replaced its link; every other planted link went with the bundles' retention
+    assert bundles and all(line.split()[:2] == ["f", "polymarket-bot"] for line in bundles), bundles
 
 
 def test_07_backup_corrupt_restore_every_row_back(host, releases, admin, bot_address):

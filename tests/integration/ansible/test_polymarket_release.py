@@ -4,6 +4,7 @@ history, and the deploy history. Switching needs systemd; the lifecycle scenario
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
@@ -45,20 +46,21 @@ def stage(config: Path, sizing: int) -> None:
 
 
 def test_a_second_lock_is_refused_naming_the_holder(tool):
-    assert tool("lock", "tok1", "alice@laptop deploy 0.1.1", "3600").stdout.strip() == "acquired"
-    second = tool("lock", "tok2", "bob@desk deploy 0.1.2", "3600", check=False)
+    first = tool("lock", "tok1abcd", "alice@laptop deploy 0.1.1", "3600")
+    assert first.stdout.strip() == "acquired"
+    second = tool("lock", "tok2abcd", "bob@desk deploy 0.1.2", "3600", check=False)
     assert second.returncode == 3
     assert "deploy lock held by alice@laptop deploy 0.1.1" in second.stderr
-    tool("unlock", "tok2")  # not the holder's token: the lock stays
+    tool("unlock", "tok2abcd")  # not the holder's token: the lock stays
     assert (tool.root / "deploy.lock").exists()
-    tool("unlock", "tok1")
+    tool("unlock", "tok1abcd")
     assert not (tool.root / "deploy.lock").exists()
 
 
 def test_a_stale_lock_is_taken_over(tool):
     (tool.root / "deploy.lock").write_text(
         f"carol@gone deploy 0.1.0 token=old since={int(time.time()) - 7200}\n")
-    result = tool("lock", "new", "dave@here rollback previous", "3600")
+    result = tool("lock", "newtoken", "dave@here rollback previous", "3600")
     assert "taken over from a stale lock" in result.stdout
     assert "dave@here" in (tool.root / "deploy.lock").read_text()
 
@@ -112,3 +114,57 @@ def test_history_records_and_reads_back(tool):
     entry = {"time": "2026-11-27T08:00:00Z", "action": "deploy", "result": "ok"}
     tool("record", json.dumps(entry))
     assert json.loads(tool("history", "1").stdout) == entry
+
+
+def test_the_trader_lock_is_never_followed_through_a_planted_link(tool, tmp_path):
+    """bot.lock is in the bot user's dir: a link it planted there to a root-only file must not
+    make root show that file (nor create one), even while something holds a lock on it."""
+    secret = tmp_path / "shadow"
+    secret.write_text("root:$y$secret-hash:19000::::::\n")
+    (tool.root.parent / "state" / "bot.lock").symlink_to(secret)
+    with secret.open() as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        state = tool("state").stdout
+    assert json.loads(state)["holder"] == ""
+    assert "secret-hash" not in state
+
+
+def test_config_stage_takes_only_a_snapshot_dir(tool):
+    outside = tool.config / "snapshots" / ".." / "elsewhere"
+    outside.mkdir()
+    (outside / "bot.env").write_text("SIZING_VALUE=666\n")
+    (outside / "wallets.json").write_text("{}\n")
+    result = tool("config-stage", str(outside), check=False)
+    assert result.returncode == 2 and "not valid" in result.stderr
+    assert not (tool.config / ".staging" / "bot.env").exists()
+
+
+def test_unlock_compares_the_token_as_a_string_not_a_pattern(tool):
+    tool("lock", "tok1abcd", "alice@laptop deploy 0.1.1", "3600")
+    for pattern in (".*", "tok1....", "[a-z0-9]*"):
+        tool("unlock", pattern, check=False)
+        assert (tool.root / "deploy.lock").exists(), pattern
+    tool("unlock", "tok1abcd")
+    assert not (tool.root / "deploy.lock").exists()
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (("config-promote", "../../../tmp/x"), "config-promote reason"),
+    (("switch", "../../bin"), "switch release"),
+    (("remember", "0.1.0\nevil"), "remember release"),
+    (("remember", ".."), "remember release"),
+    (("lock", "tok", "alice", "3600"), "lock token"),
+    (("lock", "tok1abcd", "alice\nbob", "3600"), "lock holder"),
+    (("lock", "tok1abcd", "alice", "1e9"), "lock ttl"),
+    (("history", "-5"), "history N"),
+    (("record", "not json"), "record JSON_LINE"),
+    (("record", '{"a": 1}\n{"b": 2}'), "record JSON_LINE"),
+    (("state", "extra"), "takes 0"),
+    (("as-bot", "--uid=0", "--", "true"), "as-bot: unknown option"),
+    (("as-bot", "--unit", "../x", "--", "true"), "as-bot --unit"),
+])
+def test_every_argument_is_checked_with_a_clear_error(tool, args, says):
+    result = tool(*args, check=False)
+    assert result.returncode == 2, result.stderr
+    assert says in result.stderr and "Traceback" not in result.stderr
+    assert not list(tool.config.parent.rglob("x")) and not (tool.root / "deploy.lock").exists()

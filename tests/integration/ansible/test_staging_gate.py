@@ -6,26 +6,19 @@ provisioned) - which proves the gate let it through."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
+from playbook_helpers import PROVISION_FIRST, ROOT, Playbook, playbook
 
-ROOT = Path(__file__).resolve().parents[3]
+__all__ = ["playbook"]
+
 DAY = 86400
-PROVISION_FIRST = "run playbooks/provision.yml on it first"
 
 
 @pytest.fixture
-def deploy(tmp_path: Path):
-    inventory = tmp_path / "hosts.yml"
-    inventory.write_text(json.dumps({"all": {
-        "vars": {"polymarket_environment": "production"},
-        "children": {"polymarket_bots": {"hosts": {"prod-1": {
-            "ansible_connection": "local", "ansible_become": False,
-            "ansible_python_interpreter": "/usr/bin/python3"}}}}}}))
+def deploy(playbook: Playbook, tmp_path):
     ledger = tmp_path / "ledger.jsonl"
 
     def run(*extra: str, soaked_days: float | None = None) -> subprocess.CompletedProcess[str]:
@@ -38,12 +31,8 @@ def deploy(tmp_path: Path):
             ledger.write_text("".join(json.dumps(
                 {"epoch": when, "version": label, "environment": "staging", "host": "stg-1",
                  "event": "healthy"}) + "\n" for when in (now - int(soaked_days * DAY), now)))
-        return subprocess.run(
-            [str(ROOT / ".venv/bin/ansible-playbook"), "-i", str(inventory), "playbooks/deploy.yml",
-             "-e", "version=HEAD", *extra], cwd=ROOT, capture_output=True, text=True,
-            env={**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1",
-                 "POLYMARKET_RELEASE_LEDGER": str(ledger),
-                 "PATH": f"{ROOT / '.venv/bin'}:{os.environ['PATH']}"}, timeout=300)
+        return playbook("playbooks/deploy.yml", "-e", "version=HEAD", *extra,
+                        environment="production", env={"POLYMARKET_RELEASE_LEDGER": str(ledger)})
 
     return run
 
