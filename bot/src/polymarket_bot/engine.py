@@ -9,6 +9,12 @@ Two rules make it safe to kill at any instant:
 
 Detection runs one task per source on its own interval; orders are signed and posted by worker
 tasks (signing runs in a thread), so the loop keeps detecting while orders are in flight.
+
+Every intent reaches a final state in bounded time: the sweeper looks up whatever in-flight
+handling left open (an order the exchange answered `live` or `delayed` although it was FAK, a
+signed order whose posting gave up on a flaky exchange, a GTC copy past its time-to-live) and
+settles it from the exchange's answer. Alerts say what the bot will still do: a post that ran out
+of retries is DELAYED (it is posted again until its deadline), FAILED only once abandoned.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from .execution.base import SignedOrder
-from .execution.errors import ExchangeError
+from .execution.errors import ExchangeError, InvalidOrder
 from .models import (
     Action,
     Decision,
@@ -36,18 +42,21 @@ from .models import (
     Side,
     TargetFill,
 )
+from .ops.tasks import Tasks, Throttle, log_failure
 from .policy.context import PolicyContext
 from .policy.decide import decide
 from .policy.limits import Limits
 from .sources.markets import MarketDirectory
 from .sources.stream import FillStream
-from .state.store import Store
+from .state.store import FINAL, Store, write_failure
 
 log = logging.getLogger("polymarket_bot")
 
 # Test hook for the crash tests: SIGKILL ourselves at one pipeline step. Never set in production.
 CRASH_AT = os.environ.get("POLYMARKET_BOT_CRASH_AT", "")
 RESULT_STATUSES_DONE = {"matched", "unmatched", "canceled", "rejected"}
+PENDING_AT_EXCHANGE = ("live", "delayed")
+RESTING = ("GTC", "GTD")
 
 
 def crash_point(step: str) -> None:
@@ -110,7 +119,8 @@ class Engine:
                  breaker_cooldown: float = 300.0, workers: int = 4,
                  confidence: Callable[[str], float | None] = lambda wallet: None,
                  on_event: Callable[[str, dict], None] | None = None,
-                 on_cycle: Callable[[], None] | None = None) -> None:
+                 on_cycle: Callable[[], None] | None = None, tasks: Tasks | None = None,
+                 sweep_every: float = 5.0, stuck_after: float = 30.0) -> None:
         self.store = store
         self.exchange = exchange
         self.detectors = list(detectors)
@@ -121,7 +131,7 @@ class Engine:
         self.max_fill_age = max_fill_age
         self.gtc_ttl = gtc_ttl
         self.workers = workers
-        self.on_event = on_event or (lambda kind, data: None)
+        self.on_event = on_event if on_event is not None else (lambda kind, data: None)
         # called after every detection cycle, failed or not: the loop is alive (the watchdog)
         self.on_cycle = on_cycle or (lambda: None)
         self.confidence = confidence
@@ -133,17 +143,26 @@ class Engine:
         self._stopping = asyncio.Event()
         self.close_only = False  # set at start from Polymarket's geoblock answer (ops.doctor)
         self.ready = asyncio.Event()  # set after the first successful detection cycle
+        self.tasks = tasks or Tasks()
+        self.tasks.on_fatal = self._fatal
+        self.exit_code = 0
+        self.sweep_every = sweep_every
+        self.stuck_after = stuck_after  # an order left unsettled this long is looked up
+        self._inflight: set[str] = set()  # intents queued for or handled by a worker
+        self._delayed: set[str] = set()  # intents the operator was told are delayed
+        self._throttle = Throttle()
 
     # ---- the loop ---------------------------------------------------------------------------
 
     async def run(self) -> None:
         await self.reconcile()
-        tasks = [asyncio.create_task(self._detect_forever(d), name=f"detect-{d.name}")
-                 for d in self.detectors]
-        tasks += [asyncio.create_task(self._execute_forever(), name=f"order-{i}")
-                  for i in range(self.workers)]
-        tasks.append(asyncio.create_task(self._refresh_collateral_forever(), name="collateral"))
-        tasks.append(asyncio.create_task(self._sweep_forever(), name="sweep"))
+        start = self.tasks.start
+        tasks = [start(f"detect-{d.name}", lambda d=d: self._detect_forever(d),
+                       stall_after=max(120.0, 10 * d.interval)) for d in self.detectors]
+        tasks += [start(f"order-{i}", self._execute_forever) for i in range(self.workers)]
+        tasks.append(start("collateral", self._refresh_collateral_forever, stall_after=300.0))
+        tasks.append(start("sweep", self._sweep_forever,
+                           stall_after=max(60.0, 12 * self.sweep_every)))
         try:
             await self._stopping.wait()
         finally:
@@ -154,14 +173,20 @@ class Engine:
     def stop(self) -> None:
         self._stopping.set()
 
+    def _fatal(self, task: str) -> None:
+        self.exit_code = 1  # systemd's Restart=on-failure starts a fresh process
+        self.stop()
+
     async def _detect_forever(self, detector: Detector) -> None:
+        name = f"detect-{detector.name}"
         while True:
             started = time.monotonic()
             try:
                 await self.detect_once(detector)
-            except Exception:
-                log.exception("detection cycle of %s failed", detector.name)
+            except Exception as exc:
+                self._log_failure(f"detection cycle of {detector.name} failed", exc)
             self.on_cycle()
+            self.tasks.beat(name)
             await asyncio.sleep(max(0.0, detector.interval - (time.monotonic() - started)))
 
     async def detect_once(self, detector: Detector) -> int:
@@ -175,6 +200,7 @@ class Engine:
             intents = await self.handle(fills)
             crash_point("after_intent" if intents else "")
             for intent in intents:
+                self._inflight.add(intent.id)  # queued for a worker: not the sweeper's
                 await self.orders.put(intent)
         detector.stream.commit()
         self.stats.cycles += 1
@@ -268,27 +294,40 @@ class Engine:
                  fill.price, decision.size, decision.limit_price, fill.source, decision.detail)
         self.on_event("decision", {"fill": fill, "decision": decision})
 
+    def _log_failure(self, what: str, exc: BaseException) -> None:
+        log_failure(self._throttle, what, exc)
+
     # ---- orders -----------------------------------------------------------------------------
 
     async def _execute_forever(self) -> None:
         while True:
             intent = await self.orders.get()
+            self._inflight.add(intent.id)
             try:
                 await self.execute(intent)
-            except Exception:
-                log.exception("order for intent %s failed unexpectedly", intent.id)
-                self._order_failed(intent, "internal error")
+            except Exception as exc:
+                # the intent stays open in the store: the sweeper settles it (or gives up on it
+                # at its deadline, and only then is the order reported failed)
+                self._log_failure(f"order for intent {intent.id} failed unexpectedly", exc)
+                if self._still_open(intent.id):
+                    self._order_delayed(intent, write_failure(exc)
+                                        or f"internal error ({type(exc).__name__})")
             finally:
+                self._inflight.discard(intent.id)
                 self.orders.task_done()
 
     async def execute(self, intent: OrderIntent, signed_payload: dict | None = None) -> None:
         """Sign (unless re-posting a stored payload), post, record the result."""
         market = await self.markets.info(intent.token_id)
         if market is None:
-            self.store.mark_failed(intent.id, "market unknown at order time")
+            self._abandon(intent, "market unknown at order time")
             return
         if signed_payload is None:
-            signed = await self.exchange.sign(intent, market)
+            try:
+                signed = await self.exchange.sign(intent, market)
+            except InvalidOrder as exc:  # the same intent would be refused again: final
+                self._abandon(intent, f"invalid order: {exc}")
+                return
             self.store.mark_signed(intent.id, signed.order_id, signed.payload)
         else:
             signed = _signed(intent.order_id, signed_payload)
@@ -302,8 +341,13 @@ class Engine:
         self.store.apply_result(intent.id, result)
         posted = time.time()
         if result.status == "rejected":
-            self._order_failed(intent, result.error or "rejected")
+            if self._still_open(intent.id):
+                # retryable: the signed order stays, the sweeper posts it again
+                self._order_delayed(intent, result.error or "rejected")
+            else:
+                self._order_failed(intent, result.error or "rejected")
             return
+        self._delayed.discard(intent.id)
         self.breaker.succeeded()
         self.stats.orders_ok += 1
         fill = self.store.fill_of_intent(intent.id)
@@ -317,14 +361,44 @@ class Engine:
         if result.filled_size > 0:
             self.on_event("trade", {"intent": intent, "result": result})
 
-    def _order_failed(self, intent: OrderIntent, error: str) -> None:
+    def _still_open(self, intent_id: str) -> bool:
+        current = self.store.intent(intent_id)
+        return current is not None and current.status not in FINAL
+
+    def deadline(self, intent: OrderIntent) -> float:
+        """Until when an open intent is still posted: a copy older than the fill age limit
+        is abandoned, never sent late."""
+        return intent.created_at + self.max_fill_age
+
+    def _count_error(self) -> None:
         self.stats.orders_failed += 1
-        log.error("order intent=%s failed: %s", intent.id, error)
         if self.breaker.failed(time.time()):
             log.error("circuit breaker open after %d consecutive order errors: no new orders "
                       "for %.0f s", self.breaker.errors, self.breaker.cooldown)
             self.on_event("circuit_breaker", {"errors": self.breaker.errors})
+
+    def _order_failed(self, intent: OrderIntent, error: str) -> None:
+        """Final: the bot will do nothing more about this intent."""
+        self._count_error()
+        log.error("order intent=%s failed: %s", intent.id, error)
         self.on_event("order_error", {"intent": intent, "error": error})
+
+    def _order_delayed(self, intent: OrderIntent, error: str) -> None:
+        """Not final: the intent stays open and is posted again until its deadline."""
+        self._count_error()
+        deadline = self.deadline(intent)
+        log.warning("order intent=%s delayed: %s; trying again until %s", intent.id, error,
+                    datetime.fromtimestamp(deadline, UTC).strftime("%H:%M:%S UTC"))
+        if intent.id not in self._delayed:  # once per intent, not once per retry
+            self._delayed.add(intent.id)
+            self.on_event("order_delayed", {"intent": intent, "error": error,
+                                            "deadline": deadline})
+
+    def _abandon(self, intent: OrderIntent, reason: str) -> None:
+        """Give up on an open intent, and say so (the one alert that means "failed")."""
+        self.store.mark_failed(intent.id, reason)
+        self._delayed.discard(intent.id)
+        self._order_failed(intent, reason)
 
     # ---- restart ----------------------------------------------------------------------------
 
@@ -346,18 +420,21 @@ class Engine:
                 except ExchangeError as exc:
                     log.warning("cannot reconcile intent %s yet: %s", intent.id, exc)
                     waiting.append(intent)
+                except Exception as exc:  # an answer we cannot read: ask again, never guess
+                    self._log_failure(f"cannot reconcile intent {intent.id} yet", exc)
+                    waiting.append(intent)
             unresolved = waiting
             if unresolved:
                 await asyncio.sleep(retry_every)
 
-    async def _reconcile_one(self, intent: OrderIntent) -> None:
-        now = time.time()
+    async def _reconcile_one(self, intent: OrderIntent, now: float | None = None) -> None:
+        now = time.time() if now is None else now
         fresh = now - intent.created_at <= self.max_fill_age
         if intent.status is IntentStatus.PENDING:
             if fresh:
                 await self.execute(intent)
             else:
-                self.store.mark_failed(intent.id, "abandoned: too old after a restart")
+                self._abandon(intent, "abandoned: too old to be copied")
             return
         result = await self.exchange.lookup(intent.order_id)
         if result.status == "not_found":
@@ -367,35 +444,61 @@ class Engine:
                          "signed order", intent.id)
                 await self.execute(intent, signed_payload=payload)
             else:
-                self.store.mark_failed(intent.id, "abandoned: never posted, too old")
+                self._abandon(intent, "abandoned: never reached the exchange in time")
             return
         if result.status == "live" and intent.expires_at and intent.expires_at < now:
             await self.exchange.cancel(intent.order_id)
             result = await self.exchange.lookup(intent.order_id)
         self._record(intent, result)
 
-    async def _sweep_forever(self, every: float = 5.0, stuck_after: float = 30.0) -> None:
-        """Finish what in-flight handling could not: expire resting GTC copies whose time-to-live
-        ran out (never chase a stale price), and settle signed orders whose posting gave up on
-        a flaky exchange (looked up first, so the same order is never filled twice)."""
+    async def _sweep_forever(self) -> None:
         while True:
-            await asyncio.sleep(every)
-            now = time.time()
-            for intent in self.store.unresolved_intents():
-                expired = (intent.status is IntentStatus.POSTED and intent.expires_at
-                           and intent.expires_at < now)
-                stuck = (intent.status is IntentStatus.SIGNED
-                         and now - intent.created_at > stuck_after)
-                if not (expired or stuck):
-                    continue
-                try:
-                    if expired:
-                        await self.exchange.cancel(intent.order_id)
-                        self._record(intent, await self.exchange.lookup(intent.order_id))
-                    else:
-                        await self._reconcile_one(intent)
-                except ExchangeError as exc:
-                    log.warning("cannot settle intent %s yet: %s", intent.id, exc)
+            await asyncio.sleep(self.sweep_every)
+            await self.sweep()
+            self.tasks.beat("sweep")
+
+    async def sweep(self, now: float | None = None) -> None:
+        """Finish what in-flight handling could not. Looked up first, so the same order is never
+        filled twice: a resting GTC copy past its time-to-live is cancelled (never chase a stale
+        price); an order the exchange answered `live`/`delayed` although it cannot rest (FAK,
+        FOK) is looked up until final, and cancelled once overdue; a pending or signed intent
+        whose handling gave up (a flaky exchange, a crash) is posted again until its deadline.
+        One intent's trouble never stops the others, nor the sweeper."""
+        now = time.time() if now is None else now
+        for intent in self.store.unresolved_intents():
+            if intent.id in self._inflight or not self._due(intent, now):
+                continue
+            try:
+                await self._settle(intent, now)
+            except ExchangeError as exc:
+                self._log_failure(f"cannot settle intent {intent.id} yet", exc)
+            except Exception as exc:
+                self._log_failure(f"settling intent {intent.id} failed", exc)
+
+    def _due(self, intent: OrderIntent, now: float) -> bool:
+        if intent.status is not IntentStatus.POSTED:
+            return now - intent.created_at > self.stuck_after
+        if intent.order_type in RESTING:
+            return bool(intent.expires_at and intent.expires_at < now)
+        return True  # posted but not final although it cannot rest: ask until it is
+
+    async def _settle(self, intent: OrderIntent, now: float) -> None:
+        if intent.status is not IntentStatus.POSTED:
+            await self._reconcile_one(intent, now)
+            return
+        result = await self.exchange.lookup(intent.order_id)
+        overdue = (intent.order_type in RESTING
+                   or now - intent.created_at > self.stuck_after)
+        if result.status in PENDING_AT_EXCHANGE and overdue:
+            await self.exchange.cancel(intent.order_id)
+            result = await self.exchange.lookup(intent.order_id)
+        if result.status in PENDING_AT_EXCHANGE:
+            self.store.apply_result(intent.id, result)  # books a partial fill, quietly
+        elif result.status == "not_found":
+            if now > self.deadline(intent):
+                self._abandon(intent, "the exchange does not know the order")
+        else:
+            self._record(intent, result)
 
     async def _refresh_collateral_forever(self) -> None:
         while True:
@@ -403,6 +506,7 @@ class Engine:
                 self._collateral = await self.exchange.collateral_balance()
             except Exception as exc:  # balance is an input to sizing only; keep the last one
                 log.warning("collateral balance unavailable: %s", exc)
+            self.tasks.beat("collateral")
             await asyncio.sleep(60)
 
 

@@ -12,10 +12,13 @@ import fcntl
 import logging
 import os
 import signal
+import sqlite3
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 
 from . import RELEASE, __version__, logs
 from .config import (
@@ -46,6 +49,7 @@ from .ops.health_client import socket_path
 from .ops.http import EndpointError
 from .ops.metrics import Metrics, chain_events
 from .ops.systemd import Notifier, Watchdog, announce_ready
+from .ops.tasks import Throttle, log_failure
 from .ops.telegram_control import TelegramControl, engine_status
 from .policy.limits import Limits
 from .redaction import settings_secrets
@@ -56,7 +60,7 @@ from .sources.ratelimit import TokenBucket
 from .sources.reconcile import Reconciler
 from .sources.resolution import ResolutionWatcher
 from .sources.stream import FillStream
-from .state.store import DB_FILE, Store
+from .state.store import DB_FILE, Store, write_failure
 
 log = logging.getLogger("polymarket_bot")
 LOCK_FILE = "bot.lock"
@@ -119,6 +123,12 @@ def main(args: argparse.Namespace) -> int:
     except EndpointError as exc:  # the health socket: without it no deploy can gate this bot
         log.error("refusing to start: %s", exc)
         return 1
+    except (OSError, sqlite3.Error) as exc:
+        failure = write_failure(exc)
+        if failure is None:
+            raise
+        log.error("cannot run: %s (state dir %s)", failure, settings.STATE_DIR)
+        return 1
 
 
 async def run(settings: Settings, wallets: WalletsConfig, env_file: Path | None = None) -> int:
@@ -175,17 +185,26 @@ async def run(settings: Settings, wallets: WalletsConfig, env_file: Path | None 
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, engine.stop)
         started = time.time()
-        background = [reloader.watch(5.0), _upkeep(reconciler, targets, scores), lifecycle.run(),
-                      announce_ready(engine, notifier), watchdog.run()]
+        # (name, coroutine factory, stall_after, critical): supervised, restarted after a
+        # crash, shown in /health under components.tasks; only a critical one that keeps
+        # failing stops the bot (see ops.tasks)
+        background: list[tuple[str, Callable[[], Awaitable[Any]], float | None, bool]] = [
+            ("wallets-reload", lambda: reloader.watch(5.0), None, True),
+            ("upkeep", lambda: _upkeep(reconciler, targets, scores, beat=engine.tasks.beat),
+             300.0, False),
+            # resolution and redeem: money waits, but trading does not depend on it
+            ("lifecycle", lifecycle.run, None, False),
+            ("ready", lambda: announce_ready(engine, notifier), None, True),
+            ("watchdog", watchdog.run, None, True)]
         if alerts.enabled:
-            background.append(alerts.run())
+            background.append(("alerts", alerts.run, None, False))
             if settings.telegram_commands_enabled:
                 control = TelegramControl.from_settings(
                     settings, store=store, limits=engine.limits,
                     status=lambda: engine_status(engine, mode=settings.TRADING_MODE,
                                                  started_at=started,
                                                  targets=len(targets.addresses())))
-                background.append(control.run())
+                background.append(("telegram", control.run, None, False))
             else:
                 log.info("telegram commands off: set TELEGRAM_ADMIN_IDS and "
                          "TELEGRAM_COMMAND_CHAT_IDS to enable them")
@@ -195,8 +214,9 @@ async def run(settings: Settings, wallets: WalletsConfig, env_file: Path | None 
                                                   len(targets.addresses()), __version__))
             # last in, first out: undelivered alerts get a few seconds before the tasks stop
             stack.push_async_callback(alerts.drain, 5.0)
-        for coroutine in reversed(background):
-            stack.callback(asyncio.create_task(coroutine).cancel)
+        for name, factory, stall_after, critical in reversed(background):
+            task = engine.tasks.start(name, factory, stall_after=stall_after, critical=critical)
+            stack.callback(task.cancel)
         stack.callback(notifier.stopping)  # registered last: runs first on the way out
         log.info("🔍 Monitoring %d wallets every %s seconds (sources: %s; health on "
                  "127.0.0.1:%s and %s)", len(targets.addresses()),
@@ -204,6 +224,9 @@ async def run(settings: Settings, wallets: WalletsConfig, env_file: Path | None 
                  health.port if health.server.tcp_error is None else "- (taken)",
                  health.server.unix_path)
         await engine.run()
+    if engine.exit_code:
+        log.error("stopped: background task %s gave up", engine.tasks.fatal)
+        return engine.exit_code
     log.info("stopped")
     return 0
 
@@ -241,10 +264,13 @@ def _lifecycle(settings: Settings, store: Store, markets: MarketDirectory, on_ev
 
 
 async def _upkeep(reconciler: Reconciler, targets: _Targets,
-                  scores: dict[str, float | None], every: float = 30.0) -> None:
+                  scores: dict[str, float | None], every: float = 30.0,
+                  beat: Callable[[str], None] = lambda name: None) -> None:
     """Derive confidence scores for wallets without a configured one, and report drift between
     the targets' positions and ours (a missed fill shows up here)."""
+    throttle = Throttle()
     while True:
+        beat("upkeep")
         await asyncio.sleep(every)  # after start-up: the first cycles belong to detection
         try:
             if targets.wallets.min_confidence_score > 0:
@@ -254,8 +280,8 @@ async def _upkeep(reconciler: Reconciler, targets: _Targets,
                             wallet.address)
             if reconciler.due():
                 await reconciler.reconcile(targets.addresses())
-        except Exception:
-            log.exception("upkeep failed; retrying in %.0f s", every)
+        except Exception as exc:  # an upstream outage must not end the upkeep
+            log_failure(throttle, "upkeep failed", exc)
 
 
 def _market_name(markets: MarketDirectory):

@@ -1,7 +1,9 @@
 """Faults injected at run time: what a flaky upstream does to a client that must survive it.
 
 A fault matches a service, a path prefix and optionally an HTTP method or JSON-RPC method, and
-then answers with an error status, garbage, a hang, a dropped connection, or only adds latency.
+then answers with an error status, garbage, a hang, a dropped connection, or only adds latency;
+or it lets the request through and rewrites fields of the JSON answer (`answer`): an exchange
+that says `live` for an order it filled, as a CLOB written by someone else did.
 Faults are finite (`count`) or last until cleared, so a test can say "the next three /book calls
 get 429".
 """
@@ -13,12 +15,12 @@ import itertools
 import json
 import random
 from collections.abc import Awaitable, Callable
-from typing import Literal
+from typing import Any, Literal
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-Kind = Literal["status", "garbage", "timeout", "reset", "latency"]
+Kind = Literal["status", "garbage", "timeout", "reset", "latency", "answer"]
 Service = Literal["clob", "data", "gamma", "rpc", "telegram", "*"]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -48,6 +50,8 @@ class FaultSpec(BaseModel):
     count: int | None = Field(default=None, ge=1,
                               description="requests to affect; None = until cleared")
     probability: float = Field(default=1.0, gt=0, le=1)
+    answer: dict[str, Any] = Field(default_factory=dict,
+                                   description="kind=answer: fields set in a JSON object reply")
 
 
 class Fault:
@@ -135,6 +139,8 @@ async def _apply(spec: FaultSpec, request: web.Request, handler: Handler) -> web
         await asyncio.sleep(spec.latency)
     if spec.kind == "latency":
         return await handler(request)
+    if spec.kind == "answer":
+        return _rewritten(await handler(request), spec.answer)
     if spec.kind == "status":
         text = _STATUS_BODIES.get(spec.status, "error")
         return web.json_response({"error": text}, status=spec.status)
@@ -149,3 +155,16 @@ async def _apply(spec: FaultSpec, request: web.Request, handler: Handler) -> web
     if request.transport is not None:
         request.transport.close()
     return web.Response(status=500)
+
+
+def _rewritten(response: web.StreamResponse, fields: dict[str, Any]) -> web.StreamResponse:
+    """The handler's JSON object answer with `fields` set (anything else passes unchanged)."""
+    if not isinstance(response, web.Response) or response.content_type != "application/json":
+        return response
+    try:
+        body = json.loads(response.body or b"null")
+    except (TypeError, ValueError):
+        return response
+    if not isinstance(body, dict):
+        return response
+    return web.json_response({**body, **fields}, status=response.status)

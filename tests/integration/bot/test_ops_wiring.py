@@ -47,7 +47,9 @@ def _start_with_telegram(bot: BotRun) -> Callable[[], list[str]]:
 def test_health_follows_the_rpc_and_metrics_count_the_copy(bot: BotRun) -> None:
     bot.start()
     url = _health_url(bot)
-    _wait_status(url, "ok")
+    tasks = _wait_status(url, "ok")["components"]["tasks"]["tasks"]
+    assert {"detect-chain", "order-0", "sweep", "collateral", "wallets-reload", "upkeep",
+            "lifecycle", "ready", "watchdog"} <= set(tasks)
     httpx.post(f"{bot.admin}/faults", json={"service": "rpc", "kind": "status", "status": 503})
     failing = _wait_status(url, "failing")
     assert httpx.get(f"{url}/health").status_code == 503

@@ -195,3 +195,27 @@ async def test_downtime_beyond_the_report_window_is_not_even_fetched(
         await later.aclose()
     report = later.last_report
     assert report is not None and report.dropped_old == 0 and report.notes
+
+
+async def test_a_long_outage_ends_within_one_poll_of_the_api_answering(sim: RunningSim) -> None:
+    load_markets(sim)
+    store = MemoryCursorStore()
+    # a long outage has grown every wallet's backoff far beyond the poll interval
+    source = data_source(sim, store, backoff_base=3600)
+    try:
+        await start(source, TARGETS_ALL)
+        fault(sim, service="data", route="/activity", kind="status", status=503)
+        assert await source.poll(TARGETS_ALL) == []  # every wallet fails: an outage
+        asked = source.requests
+        for _ in range(3):  # meanwhile one probe a poll, not one request per wallet
+            assert await source.poll(TARGETS_ALL) == []
+            assert source.last_report.skipped_backoff == len(TARGETS_ALL) - 1
+        assert source.requests == asked + 3
+        clear_faults(sim)
+        for trade in (DAY[0], DAY[2]):
+            inject(sim, *trade)
+        confirmed_matches(sim, 2)
+        fills = await collect(source, TARGETS_ALL, 2)
+    finally:
+        await source.aclose()
+    assert {fill.wallet for fill in fills} == {DAY[0][0], DAY[2][0]}

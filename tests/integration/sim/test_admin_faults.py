@@ -174,3 +174,14 @@ def test_simultaneous_scripted_trades_all_play(loaded: RunningSim) -> None:
                         params={"address": trader}).json()) < 5:
         assert time.monotonic() < deadline, "simultaneous trades were not all played"
         time.sleep(0.1)
+
+
+def test_an_answer_fault_rewrites_fields_of_a_json_object_reply(loaded: RunningSim) -> None:
+    token = _token(loaded)
+    fault = {"service": "clob", "route": "/book", "kind": "answer",
+             "answer": {"tick_size": "0.1"}, "count": 1}
+    assert httpx.post(f"{loaded.urls['admin']}/faults", json=fault).status_code == 201
+    rewritten = httpx.get(f"{loaded.urls['clob']}/book", params={"token_id": token}).json()
+    honest = httpx.get(f"{loaded.urls['clob']}/book", params={"token_id": token}).json()
+    assert rewritten["tick_size"] == "0.1" and honest["tick_size"] == "0.01"
+    assert rewritten["bids"] == honest["bids"]  # the rest of the answer is the handler's

@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from config_helpers import env, write_env
+from config_helpers import RUNBOOK_WALLETS, env, write_env
+from disk_helpers import fill, small_disk
 from state_helpers import detection, result
 
 from polymarket_bot import RELEASE, __version__
@@ -57,6 +58,21 @@ def test_backup_is_consistent_while_a_writer_holds_the_db_open(setup, tmp_path, 
     assert manifest["row_counts"]["decisions"] == 7
     assert data.dump(backup) == expected
     assert data.verify(backup) == []
+
+
+@pytest.mark.parametrize("leave", [0, 48 * 1024], ids=["full", "fills-mid-copy"])
+def test_backup_onto_a_full_disk_fails_clearly_and_leaves_nothing(setup, tmp_path, capsys,
+                                                                   leave) -> None:
+    env_file, _ = setup
+    with small_disk(1024) as disk:
+        filler = fill(disk, leave=leave)
+        code = main(["backup", "--to", str(disk), "--env-file", str(env_file)])
+        left = sorted(path.name for path in disk.iterdir() if path != filler)
+    err = capsys.readouterr().err
+    assert code == 1
+    assert left == []  # no partial file, no journal, no backup without a manifest
+    assert "backup failed" in err and "the disk is full" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
 def test_verify_data_reports_broken_invariants_and_corruption(setup, tmp_path, capsys) -> None:
@@ -182,3 +198,37 @@ def test_pause_resume_and_kill_switch(setup, capsys) -> None:
     assert main(["kill-switch", "off", "--env-file", str(env_file)]) == 0
     assert not (state / "KILL_SWITCH").exists()
     assert "removed" in capsys.readouterr().out
+
+
+def test_on_a_full_disk_pause_fails_in_one_line_and_the_kill_switch_still_works(
+        tmp_path, capsys) -> None:
+    with small_disk(1024) as disk:
+        state = disk / "state"
+        env_file = write_env(tmp_path / "bot.env", env(STATE_DIR=str(state)))
+        with Store(state / DB_FILE) as store:
+            _fill_store(store)
+        fill(disk)
+        code = main(["pause", "--env-file", str(env_file)])
+        err = capsys.readouterr().err
+        assert code == 1
+        assert "pause failed: disk I/O error (is the disk full?)" in err
+        assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+        assert main(["kill-switch", "on", "--env-file", str(env_file)]) == 0
+        assert (state / "KILL_SWITCH").exists()
+
+
+def test_run_on_a_full_disk_says_so_in_one_line(tmp_path) -> None:
+    wallets = tmp_path / "wallets.json"
+    wallets.write_text(json.dumps(RUNBOOK_WALLETS))
+    with small_disk(1024) as disk:
+        state = disk / "state"
+        env_file = write_env(tmp_path / "bot.env", env(STATE_DIR=str(state),
+                                                        WALLETS_FILE=str(wallets)))
+        with Store(state / DB_FILE) as store:
+            _fill_store(store)
+        fill(disk)
+        done = subprocess.run([sys.executable, "-m", "polymarket_bot", "run", "--env-file",
+                               str(env_file)], capture_output=True, text=True, timeout=300)
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output
+    assert "cannot run: " in output and "Traceback" not in output

@@ -1,6 +1,7 @@
 """Mapping the engine's `on_event(kind, data)` callbacks to alerts.
 
-trade -> medium TRADE EXECUTED, order_error -> high, circuit_breaker -> critical,
+trade -> medium TRADE EXECUTED, order_error -> high (final: the bot gave up on the order),
+order_delayed -> high (not final: posted again until its deadline), circuit_breaker -> critical,
 risk_limit -> high, decision skips -> counted and sent as one periodic summary (medium).
 Runs inside the engine's call: it only formats text and calls the non-blocking `submit`.
 """
@@ -11,6 +12,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -76,6 +78,13 @@ class EngineAlerts:
             built = msg.order_error(side=str(getattr(intent.side, "value", intent.side)),
                                     size=intent.size, market=_market(intent, self.market_name),
                                     error_text=str(data.get("error", "")))
+        elif kind == "order_delayed":
+            intent = data["intent"]
+            until = datetime.fromtimestamp(float(data["deadline"]), UTC)
+            built = msg.order_delayed(side=str(getattr(intent.side, "value", intent.side)),
+                                      size=intent.size, market=_market(intent, self.market_name),
+                                      error_text=str(data.get("error", "")),
+                                      until=until.strftime("%H:%M:%S UTC"))
         elif kind == "circuit_breaker":
             built = msg.circuit_breaker(int(data.get("errors", 0)))
         elif kind == "risk_limit":
@@ -121,7 +130,7 @@ def schedule_daily_pnl(queue: AlertQueue, store: Any, check_every: float = 60.0,
 
     Returns the tick function (the queue already calls it every `check_every` seconds).
     """
-    from datetime import UTC, datetime, timedelta
+    from datetime import timedelta
 
     def day_of(ts: float) -> str:
         return datetime.fromtimestamp(ts, UTC).date().isoformat()

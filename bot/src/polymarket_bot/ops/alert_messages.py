@@ -62,6 +62,15 @@ def order_error(*, side: str, size: Decimal | str, market: str, error_text: str)
     return "order_error", text, "high"
 
 
+def order_delayed(*, side: str, size: Decimal | str, market: str, error_text: str,
+                  until: str) -> Built:
+    """Not a failure: the bot still holds the order and posts it again until `until`."""
+    text = (f"⏳ ORDER DELAYED\n{side} {numbers.shares(size)} {market}\n{error_text}\n"
+            f"the bot keeps trying until {until}; an ORDER FAILED alert follows only if it "
+            f"gives up. Do not place it by hand.")
+    return "order_delayed", text, "high"
+
+
 def risk_limit(limit: str, value: Decimal | str | None) -> Built:
     text = (f"⚠️ RISK LIMIT HIT: {limit}\nvalue {numbers.usd(value)} pUSD · no new positions "
             f"until it clears (exits continue)")

@@ -25,7 +25,7 @@ from pydantic import BaseModel
 
 from polymarket_bot import __version__
 from polymarket_bot.state import integrity
-from polymarket_bot.state.store import DB_FILE
+from polymarket_bot.state.store import DB_FILE, write_failure
 
 LOCK_FILE = "bot.lock"  # runner.LOCK_FILE (not imported: runner pulls in the whole pipeline)
 FAILED_DIR = "failed"  # backups that failed verification: kept for inspection, never pruned
@@ -86,13 +86,36 @@ def dump(path: Path) -> dict[str, list[tuple]]:
                 for name in tables(db)}
 
 
+class BackupError(Exception):
+    """A backup that could not be taken; nothing of it was left behind."""
+
+
 def backup(db_path: Path, to_dir: Path) -> tuple[Path, Manifest]:
-    """Snapshot `db_path` into `to_dir` (online, consistent) and write its manifest."""
+    """Snapshot `db_path` into `to_dir` (online, consistent) and write its manifest.
+
+    All or nothing: when the disk fills up (or any write fails) half-way, the partial file, its
+    journal, and a backup already renamed but without its manifest are removed, and
+    `BackupError` says what happened.
+    """
     if not db_path.exists():
         raise FileNotFoundError(f"no state database at {db_path}")
     to_dir.mkdir(parents=True, exist_ok=True)
     target = to_dir / f"polymarket-bot-{stamp()}.db"
     partial = target.with_name(target.name + ".partial")
+    written = [partial, partial.with_name(partial.name + "-journal")]
+    try:
+        return _snapshot(db_path, target, partial, written)
+    except (OSError, sqlite3.Error) as exc:
+        for path in written:
+            with suppress(OSError):
+                path.unlink()
+        reason = write_failure(exc) or f"{type(exc).__name__}: {exc}"
+        raise BackupError(f"backup of {db_path} into {to_dir} failed: {reason}; no partial "
+                          f"file was left behind") from None
+
+
+def _snapshot(db_path: Path, target: Path, partial: Path,
+              written: list[Path]) -> tuple[Path, Manifest]:
     # created 0600 first: the DB holds the trading history, not for other users
     with suppress(FileNotFoundError):
         partial.unlink()
@@ -106,6 +129,7 @@ def backup(db_path: Path, to_dir: Path) -> tuple[Path, Manifest]:
         version = _schema_version(dst)
     _fsync(partial)
     os.replace(partial, target)
+    written += [target, manifest_path(target)]  # from here on a failure removes them too
     manifest = Manifest(file=target.name, sha256=sha256(target), size=target.stat().st_size,
                         schema_version=version, row_counts=counts,
                         created_at=datetime.now(UTC).isoformat(), bot_version=__version__)

@@ -1,9 +1,10 @@
 """`/health`: is the bot doing its job right now, component by component.
 
-Overall state is the worst of the components that trading depends on (detection, db, rpc when a
-chain source detects, clob); an optional component that fails (the alerts queue, an RPC used only
-for `connectivity`) only degrades it. `ok` and `degraded` answer 200, `failing` 503, so a plain
-HTTP check (curl -f, a load balancer, systemd's ExecStartPost) works without parsing the JSON.
+Overall state is the worst of the components that trading depends on (detection, the bot's
+background tasks, db, rpc when a chain source detects, clob); an optional component that fails
+(the alerts queue, an RPC used only for `connectivity`) only degrades it. `ok` and `degraded`
+answer 200, `failing` 503, so a plain HTTP check (curl -f, a load balancer, systemd's
+ExecStartPost) works without parsing the JSON.
 
 Paused and kill-switch are an operator's decision, not a fault: they are reported (`trading`) and
 leave the state alone. Upstream probes are cached a few seconds so a monitor scraping every second
@@ -112,6 +113,9 @@ class HealthChecker:
         if self.engine is not None:
             components["detection"] = self._detection()
             required.add("detection")
+            if getattr(self.engine, "tasks", None) is not None:
+                components["tasks"] = self._tasks()
+                required.add("tasks")
         if self.store is not None:
             components["db"] = await self._db()
             required.add("db")
@@ -202,7 +206,20 @@ class HealthChecker:
                                    self.probe_timeout)
         except Exception as exc:
             return {"status": "failing", "error": _error(exc)}
-        return {"status": "ok", "latency_ms": round((time.monotonic() - started) * 1000, 2)}
+        latency = round((time.monotonic() - started) * 1000, 2)
+        refused = getattr(self.store, "write_error", None)
+        if refused is not None:  # readable, but the last write failed: nothing gets traded
+            at, what = refused
+            return {"status": "degraded", "latency_ms": latency, "error": f"write failed: {what}",
+                    "write_failed_seconds_ago": round(time.time() - at, 3)}
+        return {"status": "ok", "latency_ms": latency}
+
+    # ---- background tasks -----------------------------------------------------------------
+
+    def _tasks(self) -> dict[str, Any]:
+        """Each supervised task: running, restarting after a crash, stalled, or dead."""
+        tasks = self.engine.tasks.snapshot()
+        return {"status": _worst(t["status"] for t in tasks.values()), "tasks": tasks}
 
     # ---- upstream probes ------------------------------------------------------------------
 

@@ -143,7 +143,7 @@ class Metrics:
         elif kind == "trade":
             side = getattr(data["intent"], "side", "?")
             self.trades.labels(str(getattr(side, "value", side))).inc()
-        elif kind == "order_error":
+        elif kind in ("order_error", "order_delayed"):
             self.errors.labels("order").inc()
         elif kind == "circuit_breaker":
             self.breaker_trips.inc()

@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import shutil
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -25,7 +26,7 @@ from polymarket_bot.config.check import say
 from polymarket_bot.config.settings import load_settings
 from polymarket_bot.ops import data, health_client, monitor, severity
 from polymarket_bot.state import pause
-from polymarket_bot.state.store import DB_FILE, Store
+from polymarket_bot.state.store import DB_FILE, Store, write_failure
 
 PUSD = "0xC011a7E12a19f7B1f670d46F03B03f3342E82DFB"
 EXIT_CONFIG = 2
@@ -45,7 +46,16 @@ def _command(func):
         except ConfigError as exc:
             say(f"polymarket-bot: configuration invalid:\n{exc}", sys.stderr)
             return EXIT_CONFIG
-        return int(func(settings, args))
+        try:
+            return int(func(settings, args))
+        except (OSError, sqlite3.Error) as exc:
+            failure = write_failure(exc)
+            if failure is None:
+                raise
+            # an operator's matter (free space), said in one line rather than a traceback
+            say(f"❌ {args.command} failed: {failure} ({settings.STATE_DIR}); free space "
+                f"and run it again", sys.stderr)
+            return 1
     return run
 
 
@@ -73,8 +83,13 @@ def _kill_switch(settings: Settings, args: argparse.Namespace) -> int:
     path = settings.kill_switch_path
     if args.state == "on":
         path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()  # the file's existence is the switch: it needs no free block on a full disk
         when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        path.write_text(f"kill switch set by an operator at {when}\n")
+        try:
+            path.write_text(f"kill switch set by an operator at {when}\n")
+        except OSError as exc:
+            say(f"(could not write the note into {path}: {write_failure(exc) or exc})",
+                sys.stderr)
         say(f"🛑 kill switch ON: created {path} (no orders at all until removed)")
     else:
         existed = path.exists()
@@ -88,7 +103,7 @@ def _kill_switch(settings: Settings, args: argparse.Namespace) -> int:
 def _backup(settings: Settings, args: argparse.Namespace) -> int:
     try:
         target, manifest = data.backup(settings.STATE_DIR / DB_FILE, args.to)
-    except (OSError, FileNotFoundError) as exc:
+    except (OSError, data.BackupError) as exc:
         say(f"❌ backup failed: {exc}", sys.stderr)
         return 1
     report: dict[str, Any] = {"path": str(target), **manifest.model_dump()}

@@ -100,6 +100,7 @@ class DataApiSource(HealthReporting):
         self._committed: dict[str, WalletCursor | None] = {}
         self._staged: dict[str, WalletCursor] = {}
         self._backoff: dict[str, tuple[int, float]] = {}  # wallet -> (failures, retry at)
+        self._outage: set[str] = set()  # wallets backing off because the whole API failed
         self.health = Health()
         self.last_report: PollReport | None = None
         self.requests = 0
@@ -110,16 +111,30 @@ class DataApiSource(HealthReporting):
     # --- the cycle ---------------------------------------------------------------------------
 
     async def poll(self, wallets: Sequence[str]) -> list[TargetFill]:
+        """One cycle. Per-wallet backoff spares an API that fails for one wallet; an outage of
+        the whole API is different: while every wallet backs off, the one due soonest is asked
+        anyway (one request a poll), and the first answer ends every wallet's outage backoff,
+        so detection is back within one poll interval of the API answering again."""
         self._staged = {}
         report = PollReport(self.name)
         now = time.monotonic()
-        due = []
+        due, waiting = [], []
         for wallet in checksummed(wallets):
-            if self._backoff.get(wallet, (0, 0.0))[1] > now:
-                report.skipped_backoff += 1
-            else:
-                due.append(wallet)
+            (waiting if self._backoff.get(wallet, (0, 0.0))[1] > now else due).append(wallet)
+        if not due and waiting:
+            probe = min(waiting, key=lambda wallet: self._backoff[wallet][1])
+            waiting.remove(probe)
+            due.append(probe)
         results = await asyncio.gather(*(self._poll_wallet(w, report) for w in due))
+        failed = set(report.failed)
+        if due and failed.issuperset(due):
+            self._outage.update(due)
+        elif self._outage:  # the API answers again: what backed off for the outage goes now
+            back = [wallet for wallet in waiting if wallet in self._outage]
+            self._outage.clear()
+            waiting = [wallet for wallet in waiting if wallet not in back]
+            results += await asyncio.gather(*(self._poll_wallet(w, report) for w in back))
+        report.skipped_backoff = len(waiting)
         fills = [fill for batch in results for fill in batch]
         report.fills = len(fills)
         self.last_report = report
@@ -151,6 +166,7 @@ class DataApiSource(HealthReporting):
                 return []
         self._staged[wallet] = staged
         self._backoff.pop(wallet, None)
+        self._outage.discard(wallet)
         self.health.ok()
         return fills
 

@@ -12,6 +12,7 @@ call the store from its event loop or from a worker thread.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sqlite3
@@ -82,6 +83,8 @@ class Store(ResolutionBooks):
         _create_private(self.path)
         self._lock = threading.RLock()
         self._batch_depth = 0
+        # (unix time, what) of the last write the disk refused; None once a write succeeds
+        self.write_error: tuple[float, str] | None = None
         self._db = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None,
                                    check_same_thread=False)
         try:
@@ -119,16 +122,37 @@ class Store(ResolutionBooks):
             if not durable:
                 self._db.execute("PRAGMA synchronous=NORMAL")
             try:
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
-                    yield self._db
-                except BaseException:
-                    self._db.execute("ROLLBACK")
-                    raise
-                self._db.execute("COMMIT")
+                with self._writing():
+                    self._db.execute("BEGIN IMMEDIATE")
+                    try:
+                        yield self._db
+                    except BaseException:
+                        self._rollback()
+                        raise
+                    self._db.execute("COMMIT")
             finally:
                 if not durable:
                     self._db.execute("PRAGMA synchronous=FULL")
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Remember whether the disk took the last write (for /health), and roll back what
+        a failed COMMIT left open."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            self._rollback()
+            failure = write_failure(exc)
+            if failure:
+                self.write_error = (time.time(), failure)
+            raise
+        self.write_error = None
+
+    def _rollback(self) -> None:
+        # SQLite may have rolled back already (it does on SQLITE_FULL): a second ROLLBACK
+        # would raise and hide the real error
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
 
     def _read(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
         with self._lock:
@@ -150,16 +174,17 @@ class Store(ResolutionBooks):
                 finally:
                     self._batch_depth -= 1
                 return
-            self._db.execute("BEGIN IMMEDIATE")
-            self._batch_depth = 1
-            try:
-                yield
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            finally:
-                self._batch_depth = 0
-            self._db.execute("COMMIT")
+            with self._writing():
+                self._db.execute("BEGIN IMMEDIATE")
+                self._batch_depth = 1
+                try:
+                    yield
+                except BaseException:
+                    self._rollback()
+                    raise
+                finally:
+                    self._batch_depth = 0
+                self._db.execute("COMMIT")
 
     def _write(self, sql: str, params: Sequence[object] = (), durable: bool = True) -> int:
         with self._tx(durable) as db:
@@ -299,9 +324,13 @@ class Store(ResolutionBooks):
                     (result.order_id, intent_id, status, text(filled), text(cost), text(paid),
                      avg, now))
             status = _next_status(intent, result, _applied_size(db, intent_id))
-            db.execute("UPDATE intents SET status = ?, error = COALESCE(?, error), "
-                       "order_id = COALESCE(order_id, ?), updated_at = ? WHERE id = ?",
-                       (status.value, result.error, result.order_id, now, intent_id))
+            # an intent the exchange settled keeps no error from the tries before it
+            settled = status is IntentStatus.DONE and known
+            db.execute("UPDATE intents SET status = ?, error = CASE WHEN ? THEN ? "
+                       "ELSE COALESCE(?, error) END, order_id = COALESCE(order_id, ?), "
+                       "updated_at = ? WHERE id = ?",
+                       (status.value, settled, result.error, result.error, result.order_id,
+                        now, intent_id))
 
     def _apply_fill(self, db: sqlite3.Connection, intent: OrderIntent, result: OrderResult,
                     fee: Decimal, before: tuple[Decimal, Decimal, Decimal],
@@ -574,6 +603,23 @@ class Store(ResolutionBooks):
         """Problems found in the file (SQLite's own check and our invariants); [] if sound."""
         with self._lock:
             return integrity.problems(self._db)
+
+
+def write_failure(exc: BaseException) -> str | None:
+    """What an operator must fix when `exc` is the disk refusing a write (full, quota,
+    read-only, I/O error); None for any other error."""
+    if isinstance(exc, sqlite3.OperationalError):
+        text = str(exc).lower()
+        for marker, meaning in (("disk is full", "the disk is full"),
+                                ("disk i/o error", "disk I/O error (is the disk full?)"),
+                                ("readonly database", "the state DB is read-only")):
+            if marker in text:
+                return meaning
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "the disk is full"
+    if isinstance(exc, OSError) and exc.errno == errno.EROFS:
+        return "the file system is read-only"
+    return None
 
 
 def _create_private(path: Path) -> None:
