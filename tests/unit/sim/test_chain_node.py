@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
+from chain_helpers import until
 from eth_utils import to_canonical_address
 
 from polymarket_sim.addresses import contracts
@@ -36,14 +37,6 @@ def _match(market: Market, taker: str = TAKER, maker: str = MAKER, price: str = 
                  price=Decimal(price), size=Decimal(size), makers=[fill])
 
 
-async def _until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
-
-
 @pytest.fixture
 async def node() -> AsyncIterator[ChainNode]:
     sim = Sim()
@@ -65,7 +58,7 @@ async def test_genesis_holds_the_contracts_and_the_early_mints(node: ChainNode) 
 
 async def test_blocks_keep_coming_with_wall_clock_timestamps(node: ChainNode) -> None:
     start = node.block_number
-    await _until(lambda: node.block_number >= start + 5)
+    await until(lambda: node.block_number >= start + 5)
     stamps = [node.index.timestamp(n) for n in range(node.block_number + 1)]
     assert stamps == sorted(stamps)
     assert abs(stamps[-1] - time.time()) < 2
@@ -76,7 +69,7 @@ async def test_matches_are_mined_into_order_filled_logs_and_confirmed(node: Chai
     matches = [_match(PLAIN, price="0.6"), _match(NEG_RISK, price="0.25", size="8")]
     for match in matches:
         node.sim.ledger.record(match)
-    await _until(lambda: all(m.status is MatchStatus.CONFIRMED for m in matches))
+    await until(lambda: all(m.status is MatchStatus.CONFIRMED for m in matches))
 
     plain, neg = matches
     assert plain.block_number == neg.block_number
@@ -103,7 +96,7 @@ async def test_matches_are_mined_into_order_filled_logs_and_confirmed(node: Chai
 async def test_an_unfunded_counterparty_does_not_revert_the_block(node: ChainNode) -> None:
     match = _match(PLAIN, maker=UNFUNDED, side=Side.SELL, price="0.4", size="5")
     node.sim.ledger.record(match)
-    await _until(lambda: match.status is MatchStatus.CONFIRMED)
+    await until(lambda: match.status is MatchStatus.CONFIRMED)
     receipt = node.index.receipt(match.tx_hash)
     assert receipt is not None and receipt["status"] == "0x1"
     assert await node.pusd_balance(UNFUNDED) == 0
@@ -121,7 +114,7 @@ async def test_a_stall_stops_blocks_and_resuming_mines_what_waited(node: ChainNo
     assert match.status is MatchStatus.MATCHED and node.pending_matches == 1
 
     node.stall(False)
-    await _until(lambda: match.status is MatchStatus.CONFIRMED)
+    await until(lambda: match.status is MatchStatus.CONFIRMED)
     assert match.block_number == frozen + 1
 
 
@@ -133,7 +126,7 @@ async def test_a_busy_block_settles_every_match_with_distinct_log_indexes(
     for match in matches:
         node.sim.ledger.record(match)
     node.stall(False)
-    await _until(lambda: all(m.status is MatchStatus.CONFIRMED for m in matches), timeout=30)
+    await until(lambda: all(m.status is MatchStatus.CONFIRMED for m in matches), timeout=30)
     assert len({m.block_number for m in matches}) == 1
     assert len({m.tx_hash for m in matches}) == 4  # 450 per exchange, 400 per transaction
     indexes = [i for m in matches for i in m.log_indexes]
@@ -145,7 +138,7 @@ async def test_a_malformed_match_is_skipped_and_the_chain_goes_on(node: ChainNod
     good = _match(PLAIN)
     node.sim.ledger.record(bad)
     node.sim.ledger.record(good)
-    await _until(lambda: good.status is MatchStatus.CONFIRMED)
+    await until(lambda: good.status is MatchStatus.CONFIRMED)
     assert bad.status is MatchStatus.MATCHED
     height = node.block_number
-    await _until(lambda: node.block_number > height + 2)
+    await until(lambda: node.block_number > height + 2)

@@ -7,12 +7,11 @@ id math agreeing with the contract's.
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
+from chain_helpers import until
 from eth_abi import decode, encode
 from eth_account import Account
 from eth_utils import function_signature_to_4byte_selector, to_canonical_address
@@ -43,14 +42,6 @@ def _redeem(collateral: str, condition: str) -> bytes:
     return _call("redeemPositions(address,bytes32,bytes32,uint256[])",
                  ["address", "bytes32", "bytes32", "uint256[]"],
                  [collateral, b"\0" * 32, bytes.fromhex(condition[2:]), [1, 2]])
-
-
-async def _until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
 
 
 @pytest.fixture
@@ -93,7 +84,7 @@ async def _send(node: ChainNode, account, to: str, data: bytes) -> dict:
         "chainId": 137, "nonce": nonce, "to": to, "data": data, "gas": 1_000_000, "value": 0,
         "maxFeePerGas": 200 * GWEI, "maxPriorityFeePerGas": 30 * GWEI, "type": 2})
     tx_hash = await node.send_raw_transaction(signed.raw_transaction)
-    await _until(lambda: node.index.receipt(tx_hash) is not None)
+    await until(lambda: node.index.receipt(tx_hash) is not None)
     receipt = node.index.receipt(tx_hash)
     assert receipt is not None
     return receipt
@@ -102,7 +93,7 @@ async def _send(node: ChainNode, account, to: str, data: bytes) -> dict:
 async def _resolve(node: ChainNode, market, winner: int) -> None:
     payouts = [1 if i == winner else 0 for i in range(2)]
     node.report_payouts(market.condition_id, payouts, market.neg_risk)
-    await _until(lambda: any(log["topics"][0] == CONDITION_RESOLUTION_TOPIC for log in
+    await until(lambda: any(log["topics"][0] == CONDITION_RESOLUTION_TOPIC for log in
                              node.index.logs(0, node.index.head, {C.conditional_tokens.lower()})))
 
 
@@ -154,7 +145,7 @@ async def test_the_adapter_burns_both_outcomes_and_pays_the_winner_in_pusd(
     assert await _pusd(node, HOLDER.address) - before == NO
     for outcome in market.outcomes:
         assert await _token(node, HOLDER.address, outcome.token_id) == 0
-    await _until(lambda: any(isinstance(e, Redemption) for e in events))
+    await until(lambda: any(isinstance(e, Redemption) for e in events))
     redemption = next(e for e in events if isinstance(e, Redemption))
     assert (redemption.user, redemption.condition_id, redemption.pusd) == (
         HOLDER.address.lower(), market.condition_id, NO)
@@ -209,7 +200,7 @@ async def test_settlement_moves_outcome_tokens_on_chain(node: ChainNode) -> None
                   side=Side.BUY, condition_id=PLAIN.condition_id, token_id=token,
                   price=Decimal("0.5"), size=Decimal(3), makers=[fill])
     node.sim.ledger.record(match)
-    await _until(lambda: match.tx_hash is not None)
+    await until(lambda: match.tx_hash is not None)
     assert await _token(node, buyer, token) == 3_000_000
     assert await _token(node, seller, token) == YES - 3_000_000
 
@@ -226,6 +217,6 @@ async def test_the_old_direct_ctf_redeem_pays_usdc_e_not_pusd(node: ChainNode) -
     usdc_e = (await _view(node, C.usdc_e, _call("balanceOf(address)", ["address"],
                                                 [HOLDER.address]), ["uint256"]))[0]
     assert usdc_e == YES
-    await _until(lambda: any(isinstance(e, Redemption) for e in events))
+    await until(lambda: any(isinstance(e, Redemption) for e in events))
     redemption = next(e for e in events if isinstance(e, Redemption))
     assert (redemption.payout, redemption.pusd) == (YES, 0)
