@@ -12,11 +12,11 @@ import subprocess
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
-from typing import ClassVar
 
 import pytest
+from fake_health import answering
 
 ROOT = Path(__file__).resolve().parents[3]
 RELEASE = "0.9.9+test"
@@ -25,21 +25,6 @@ RELEASE = "0.9.9+test"
 def _document(pid: int) -> dict:
     return {"status": "ok", "release": RELEASE, "pid": pid, "paused": False,
             "kill_switch": False, "components": {"detection": {"status": "ok", "ready": True}}}
-
-
-class _Health(BaseHTTPRequestHandler):
-    document: ClassVar[dict] = {}
-
-    def do_GET(self) -> None:
-        body = json.dumps(self.document).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
 
 
 class _UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
@@ -59,10 +44,6 @@ def serving(server: socketserver.BaseServer) -> Iterator[socketserver.BaseServer
     finally:
         server.shutdown()
         server.server_close()
-
-
-def handler(document: dict) -> type[_Health]:
-    return type("Health", (_Health,), {"document": document})
 
 
 @pytest.fixture
@@ -104,7 +85,7 @@ def lock(state: Path, pid: int) -> None:
 
 
 def tcp_fake(document: dict) -> ThreadingHTTPServer:
-    return ThreadingHTTPServer(("127.0.0.1", 0), handler(document))
+    return ThreadingHTTPServer(("127.0.0.1", 0), answering(document))
 
 
 def test_the_gate_refuses_a_fake_health_on_the_tcp_port(play) -> None:
@@ -118,7 +99,7 @@ def test_the_gate_refuses_a_fake_health_on_the_tcp_port(play) -> None:
 
 def test_the_gate_refuses_a_socket_not_served_by_the_lock_holder(play) -> None:
     lock(play.state, 1)
-    with serving(_UnixServer(str(play.state / "health.sock"), handler(_document(os.getpid())))):
+    with serving(_UnixServer(str(play.state / "health.sock"), answering(_document(os.getpid())))):
         result = play("gate.yml")
     assert result.returncode != 0
     assert f"answered as pid {os.getpid()}, which does not hold the trader's lock" in \
@@ -128,7 +109,7 @@ def test_the_gate_refuses_a_socket_not_served_by_the_lock_holder(play) -> None:
 
 def test_the_gate_passes_the_lock_holder_on_its_socket(play) -> None:
     lock(play.state, os.getpid())
-    with serving(_UnixServer(str(play.state / "health.sock"), handler(_document(os.getpid())))):
+    with serving(_UnixServer(str(play.state / "health.sock"), answering(_document(os.getpid())))):
         result = play("gate.yml")
     assert result.returncode == 0, result.stdout[-3000:]
     assert play.remembered.read_text().strip() == RELEASE
@@ -148,7 +129,7 @@ def test_status_does_not_ledger_a_fake_health(play) -> None:
 
 
 def test_status_ledgers_the_trader_answering_on_its_socket(play) -> None:
-    with serving(_UnixServer(str(play.state / "health.sock"), handler(_document(os.getpid())))):
+    with serving(_UnixServer(str(play.state / "health.sock"), answering(_document(os.getpid())))):
         result = _status(play)
     assert result.returncode == 0, result.stdout[-3000:]
     entry = json.loads(play.ledger.read_text())

@@ -7,10 +7,11 @@ import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
+from fake_health import answering
 from harness import BotRun
 from test_ops_cli_data import cli
 
@@ -29,19 +30,7 @@ CHAT = "-100424242"
 def fake_health() -> Iterator[int]:
     """A local user's server on a loopback port answering /health with "ok"."""
 
-    class Fake(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = json.dumps(FAKE).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Fake)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), answering(FAKE))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
