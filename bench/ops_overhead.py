@@ -74,9 +74,9 @@ def handler_cost() -> float:
     from decimal import Decimal
 
     from polymarket_bot.models import Action, Decision, Side
-    from polymarket_bot.ops.alert_events import engine_event_handler
-    from polymarket_bot.ops.alerts import AlertQueue
-    from polymarket_bot.ops.metrics import Metrics, chain_events
+    from polymarket_bot.service.alert_events import engine_event_handler
+    from polymarket_bot.service.alerts import AlertQueue
+    from polymarket_bot.service.metrics import Metrics, chain_events
 
     queue = AlertQueue(TOKEN, {"critical": CHAT, "high": CHAT, "medium": CHAT})
     handler = chain_events(Metrics(alerts=queue).on_event, engine_event_handler(queue))

@@ -13,9 +13,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from polymarket_bot import RELEASE, journal
+from polymarket_bot import RELEASE
+from polymarket_bot.commands import alert_cli, dashboard, journal, operator_cli, wallet_cli
 from polymarket_bot.config import check as check_config
-from polymarket_bot.ops import alert_cli, dashboard, operator_cli, wallet_cli
 
 
 def _cmd_version(_args: argparse.Namespace) -> int:

@@ -42,10 +42,10 @@ from .models import (
     Side,
     TargetFill,
 )
-from .ops.tasks import Tasks, Throttle, log_failure
 from .policy.context import PolicyContext
 from .policy.decide import decide
 from .policy.limits import Limits
+from .service.tasks import Tasks, Throttle, log_failure
 from .sources.markets import MarketDirectory
 from .sources.stream import FillStream
 from .state.store import FINAL, Store, write_failure
@@ -141,7 +141,7 @@ class Engine:
         self._decide_lock = asyncio.Lock()
         self._collateral: Decimal | None = None
         self._stopping = asyncio.Event()
-        self.close_only = False  # set at start from Polymarket's geoblock answer (ops.doctor)
+        self.close_only = False  # set at start from Polymarket's geoblock answer (commands.doctor)
         self.ready = asyncio.Event()  # set after the first successful detection cycle
         self.tasks = tasks or Tasks()
         self.tasks.on_fatal = self._fatal

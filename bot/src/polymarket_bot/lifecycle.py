@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from polymarket_bot.execution.redeem import Outcome, Redeemer
-from polymarket_bot.ops.telegram_control import REDEEM_FLAG
+from polymarket_bot.service.telegram_control import REDEEM_FLAG
 from polymarket_bot.sources.markets import MarketDirectory
 from polymarket_bot.sources.resolution import ResolutionWatcher
 from polymarket_bot.state.resolution import ResolvedPosition

@@ -3,9 +3,9 @@
 Secrets: the private key (with and without 0x), the Telegram bot token (also by its shape, since
 libraries print it inside URLs) and the private RPC URL. Providers put their API key in the RPC
 URL's path (`/v2/<key>`), query (`?apikey=`) or user info, so the whole URL and each of those
-parts count as secret; the URL is shown only as scheme and host (`rpc_display`). Logs
-(`logs.RedactSecrets`), alerts and Telegram replies (`ops.alerts.Scrubber`), crash tracebacks and
-`polymarket-bot redact` (the incident and gate journal filter) all use `Redactor`.
+parts count as secret; the URL is shown only as scheme and host (`rpc_display`).
+Logs (`logs.RedactSecrets`), alerts and Telegram replies (`service.alerts.Scrubber`), crash
+tracebacks and `polymarket-bot redact` (the incident and gate journal filter) all use `Redactor`.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from . import RELEASE, __version__, logs
+from .commands import doctor
 from .config import (
     ALL_VALIDATED,
     MAINNET_WARNING,
@@ -41,18 +42,18 @@ from .execution.paper import PaperExchange
 from .execution.redeem import Redeemer
 from .execution.wallet import ChainWallet
 from .lifecycle import Lifecycle
-from .ops import alert_messages, doctor
-from .ops.alert_events import engine_event_handler, schedule_daily_pnl
-from .ops.alerts import AlertQueue
-from .ops.health import HealthChecker, HealthServer
-from .ops.health_client import socket_path
-from .ops.http import EndpointError
-from .ops.metrics import Metrics, chain_events
-from .ops.systemd import Notifier, Watchdog, announce_ready
-from .ops.tasks import Throttle, log_failure
-from .ops.telegram_control import TelegramControl, engine_status
 from .policy.limits import Limits
 from .redaction import settings_secrets
+from .service import alert_messages
+from .service.alert_events import engine_event_handler, schedule_daily_pnl
+from .service.alerts import AlertQueue
+from .service.health import HealthChecker, HealthServer
+from .service.health_client import socket_path
+from .service.http import EndpointError
+from .service.metrics import Metrics, chain_events
+from .service.systemd import Notifier, Watchdog, announce_ready
+from .service.tasks import Throttle, log_failure
+from .service.telegram_control import TelegramControl, engine_status
 from .sources.chain import ChainConfig, ChainSource
 from .sources.data_api import DataApiConfig, DataApiSource
 from .sources.markets import MarketDirectory
@@ -90,7 +91,7 @@ def state_lock(state_dir: Path):
                              "traded; stop that process first") from None
     handle.seek(0)
     handle.truncate()
-    # operators and playbooks read the holder from here (ops.data.lock_holder)
+    # operators and playbooks read the holder from here (commands.data.lock_holder)
     handle.write(f"pid={os.getpid()} version={__version__} release={RELEASE}\n")
     handle.flush()
     try:
@@ -187,7 +188,7 @@ async def run(settings: Settings, wallets: WalletsConfig, env_file: Path | None 
         started = time.time()
         # (name, coroutine factory, stall_after, critical): supervised, restarted after a
         # crash, shown in /health under components.tasks; only a critical one that keeps
-        # failing stops the bot (see ops.tasks)
+        # failing stops the bot (see service.tasks)
         background: list[tuple[str, Callable[[], Awaitable[Any]], float | None, bool]] = [
             ("wallets-reload", lambda: reloader.watch(5.0), None, True),
             ("upkeep", lambda: _upkeep(reconciler, targets, scores, beat=engine.tasks.beat),

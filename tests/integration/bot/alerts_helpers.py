@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-from polymarket_bot.ops.alerts import AlertQueue
+from polymarket_bot.service.alerts import AlertQueue
 
 TOKEN = "123456789:AAFakeTokenForTestsOnly_abcdefghijklmno"
 CRITICAL, HIGH, MEDIUM = "-1001000000001", "-1001000000002", "-1001000000003"

@@ -15,10 +15,10 @@ from test_execution_clob import add_fault, copy_of, exchange, intent, market, ma
 from polymarket_bot.engine import Engine
 from polymarket_bot.execution import ClobExchange
 from polymarket_bot.models import IntentStatus, MarketInfo, OrderIntent, Side
-from polymarket_bot.ops.alert_events import engine_event_handler
-from polymarket_bot.ops.alerts import AlertQueue
-from polymarket_bot.ops.health import HealthChecker
 from polymarket_bot.policy.limits import Limits
+from polymarket_bot.service.alert_events import engine_event_handler
+from polymarket_bot.service.alerts import AlertQueue
+from polymarket_bot.service.health import HealthChecker
 from polymarket_bot.sources.markets import MarketDirectory
 from polymarket_bot.state import Store
 from polymarket_sim.app import RunningSim

@@ -21,8 +21,8 @@ import pytest
 from alerts_helpers import CRITICAL, HIGH, TOKEN, texts, wait_messages
 from lifecycle_helpers import book_position
 
-from polymarket_bot.ops.telegram_control import REDEEM_FLAG, TelegramControl
 from polymarket_bot.policy.limits import Limits
+from polymarket_bot.service.telegram_control import REDEEM_FLAG, TelegramControl
 from polymarket_bot.state.store import DB_FILE, Store
 
 FOREIGN = "-1009999999999"

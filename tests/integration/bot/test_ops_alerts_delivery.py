@@ -21,9 +21,9 @@ from alerts_helpers import (
 )
 
 from polymarket_bot.models import Action, Decision, OrderIntent, OrderResult, Side
-from polymarket_bot.ops import alert_messages as msg
-from polymarket_bot.ops.alert_events import engine_event_handler
-from polymarket_bot.ops.alerts import PENDING_FILE, AlertQueue
+from polymarket_bot.service import alert_messages as msg
+from polymarket_bot.service.alert_events import engine_event_handler
+from polymarket_bot.service.alerts import PENDING_FILE, AlertQueue
 
 WALLET = "0x1111111111111111111111111111111111111111"
 KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"

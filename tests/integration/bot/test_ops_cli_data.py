@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 from harness import BotRun, target
 
-from polymarket_bot.ops import data
+from polymarket_bot.commands import data
 
 TELEGRAM_TOKEN = "123456789:AAF-sim_test_token_0123456789abcdefghi"
 CHAT = 424242

@@ -20,10 +20,10 @@ from polymarket_bot import RELEASE, __version__
 from polymarket_bot.engine import Detector, Engine
 from polymarket_bot.execution.books import PublicBooks
 from polymarket_bot.execution.paper import PaperExchange
-from polymarket_bot.ops.health import HealthChecker, HealthServer
-from polymarket_bot.ops.metrics import Metrics
-from polymarket_bot.ops.systemd import Notifier, announce_ready
 from polymarket_bot.policy.limits import Limits, WalletRule
+from polymarket_bot.service.health import HealthChecker, HealthServer
+from polymarket_bot.service.metrics import Metrics
+from polymarket_bot.service.systemd import Notifier, announce_ready
 from polymarket_bot.sources.markets import MarketDirectory
 from polymarket_bot.sources.stream import FillStream
 from polymarket_bot.state.store import DB_FILE, Store

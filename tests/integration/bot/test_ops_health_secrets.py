@@ -15,7 +15,7 @@ from fake_health import answering
 from harness import BotRun
 from test_ops_cli_data import cli
 
-from polymarket_bot.ops.health_client import fetch_health
+from polymarket_bot.service.health_client import fetch_health
 
 FAKE = {"status": "ok", "release": "fake-release", "pid": 1, "paused": False,
         "kill_switch": False,

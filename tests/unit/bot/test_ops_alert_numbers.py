@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from state_helpers import detection, result
 
-from polymarket_bot.ops import alert_messages as msg
-from polymarket_bot.ops import numbers
-from polymarket_bot.ops.telegram_control import TelegramControl
+from polymarket_bot.service import alert_messages as msg
+from polymarket_bot.service import numbers
+from polymarket_bot.service.telegram_control import TelegramControl
 from polymarket_bot.state.store import DB_FILE, Store
 
 # a computed average price, as a partial fill at several levels gives it

@@ -6,9 +6,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from polymarket_bot.config.settings import collect_settings
-from polymarket_bot.ops import alert_messages as msg
-from polymarket_bot.ops.alert_events import schedule_daily_pnl
-from polymarket_bot.ops.alerts import MAX_TEXT, AlertQueue, Scrubber, _summary, _weight
+from polymarket_bot.service import alert_messages as msg
+from polymarket_bot.service.alert_events import schedule_daily_pnl
+from polymarket_bot.service.alerts import MAX_TEXT, AlertQueue, Scrubber, _summary, _weight
 from polymarket_bot.state.store import DB_FILE, Store
 
 TOKEN = "123456789:AAFakeTokenForTestsOnly_abcdefghijklmno"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from state_helpers import CONDITION, detection, result
 
-from polymarket_bot.ops.dashboard import collect
-from polymarket_bot.ops.dashboard_page import render
+from polymarket_bot.commands.dashboard import collect
+from polymarket_bot.commands.dashboard_page import render
 from polymarket_bot.state import Store
 
 DAY = 1_780_000_000.0

@@ -16,7 +16,7 @@ from state_helpers import detection, result
 
 from polymarket_bot import RELEASE, __version__
 from polymarket_bot.cli import main
-from polymarket_bot.ops import data
+from polymarket_bot.commands import data
 from polymarket_bot.runner import state_lock
 from polymarket_bot.state import Store
 from polymarket_bot.state.store import DB_FILE

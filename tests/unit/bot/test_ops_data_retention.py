@@ -12,7 +12,7 @@ from config_helpers import env, write_env
 from state_helpers import detection, result
 
 from polymarket_bot.cli import main
-from polymarket_bot.ops import data
+from polymarket_bot.commands import data
 from polymarket_bot.state import Store
 from polymarket_bot.state.store import DB_FILE
 

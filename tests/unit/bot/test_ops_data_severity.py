@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from polymarket_bot.ops.severity import Signals, assess
+from polymarket_bot.commands.severity import Signals, assess
 
 
 def signals(**changes: object) -> Signals:

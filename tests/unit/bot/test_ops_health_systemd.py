@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from polymarket_bot.ops.systemd import Notifier, Watchdog, watchdog_interval
+from polymarket_bot.service.systemd import Notifier, Watchdog, watchdog_interval
 
 
 class Listener:

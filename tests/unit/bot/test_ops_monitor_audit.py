@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from polymarket_bot.ops.monitor import audit_check
+from polymarket_bot.commands.monitor import audit_check
 
 
 def write(tmp_path: Path, payload: object) -> Path:

@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from polymarket_bot.ops.tasks import Tasks, Throttle
+from polymarket_bot.service.tasks import Tasks, Throttle
 
 
 async def settle(condition, rounds: int = 2000) -> None:

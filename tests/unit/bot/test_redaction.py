@@ -13,8 +13,8 @@ from loopback import serving
 
 from polymarket_bot import logs
 from polymarket_bot.config.settings import collect_settings
-from polymarket_bot.ops.alerts import Scrubber, settings_secrets
 from polymarket_bot.redaction import Redactor, rpc_display, url_secrets
+from polymarket_bot.service.alerts import Scrubber, settings_secrets
 from polymarket_bot.sources.base import UpstreamError
 from polymarket_bot.sources.http import Http
 from polymarket_bot.sources.jsonrpc import JsonRpc

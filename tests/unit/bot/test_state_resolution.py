@@ -116,7 +116,7 @@ def test_a_lost_market_has_nothing_to_redeem(store: Store) -> None:
 
 
 def test_metrics_show_redeemable_then_redeemed_pusd(store: Store) -> None:
-    from polymarket_bot.ops.metrics import Metrics
+    from polymarket_bot.service.metrics import Metrics
 
     fill(store, WIN, Side.BUY, "10", "0.4")
     store.resolve(CONDITION, {WIN: D(1), LOSE: D(0)}, source="gamma", now=DAY)
@@ -134,7 +134,7 @@ def test_metrics_show_redeemable_then_redeemed_pusd(store: Store) -> None:
 
 
 def test_the_redeemed_alert_names_market_outcome_shares_and_payout() -> None:
-    from polymarket_bot.ops.alert_messages import redeemed
+    from polymarket_bot.service.alert_messages import redeemed
 
     kind, text, severity = redeemed("Will it rain in Paris?", "Yes", D("12.5"), D("12.5"))
     assert (kind, severity) == ("redeemed", "medium")

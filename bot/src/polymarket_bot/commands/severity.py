@@ -2,7 +2,7 @@
 
 Signals come from what an operator's shell can see without the bot's help: the state dir's lock
 (is the trader up?), the kill-switch file, the state DB (recent decisions, intents, orders) and,
-when the trader itself answers (ops.health_client: its Unix socket, its pid), its `/health`.
+when the trader itself answers (service.health_client: its Unix socket, its pid), its `/health`.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
+from polymarket_bot.commands.data import bot_running
 from polymarket_bot.config import Settings
-from polymarket_bot.ops.data import bot_running
-from polymarket_bot.ops.health_client import Unverified, ask, fetch_health
+from polymarket_bot.service.health_client import Unverified, ask, fetch_health
 from polymarket_bot.state.store import DB_FILE
 
 LEVELS = {1: "CRITICAL", 2: "HIGH", 3: "MEDIUM", 4: "LOW"}
@@ -25,7 +25,7 @@ WINDOW_SECONDS = 3600.0  # error rate and latency look at the last hour
 STALE_DETECTION_SECONDS = 300.0  # no successful detection for 5 min: trades are being missed
 HIGH_ERROR_RATE = 0.05  # the runbook's error-rate threshold
 CRITICAL_ERROR_RATE = 0.5
-COVERAGE_METRIC = "polymarket_bot_wallet_coverage_ratio"  # ops.metrics' gauge
+COVERAGE_METRIC = "polymarket_bot_wallet_coverage_ratio"  # service.metrics' gauge
 
 
 @dataclass

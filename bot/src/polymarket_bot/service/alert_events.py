@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from polymarket_bot.ops import alert_messages as msg
-from polymarket_bot.ops.alerts import AlertQueue
+from polymarket_bot.service import alert_messages as msg
+from polymarket_bot.service.alerts import AlertQueue
 
 log = logging.getLogger(__name__)
 

@@ -9,10 +9,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .config.check import say
-from .config.problems import ConfigError
-from .config.settings import collect_settings
-from .state.store import DB_FILE, Store
+from polymarket_bot.config.check import say
+from polymarket_bot.config.problems import ConfigError
+from polymarket_bot.config.settings import collect_settings
+from polymarket_bot.state.store import DB_FILE, Store
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -21,10 +21,11 @@ from pathlib import Path
 from statistics import median
 from typing import Any
 
+from polymarket_bot.commands import data, monitor, severity
 from polymarket_bot.config import ConfigError, Settings
 from polymarket_bot.config.check import say
 from polymarket_bot.config.settings import load_settings
-from polymarket_bot.ops import data, health_client, monitor, severity
+from polymarket_bot.service import health_client
 from polymarket_bot.state import pause
 from polymarket_bot.state.store import DB_FILE, Store, write_failure
 

@@ -17,9 +17,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from polymarket_bot.commands.data import lock_pid
+from polymarket_bot.commands.severity import Signals, gather
 from polymarket_bot.config import Settings
-from polymarket_bot.ops.data import lock_pid
-from polymarket_bot.ops.severity import Signals, gather
 
 log = logging.getLogger("polymarket_bot.monitor")
 STATE_FILE = "monitor-state.json"
@@ -167,7 +167,7 @@ def _from_health(signals: Signals) -> list[Check]:
 def send_alert(settings: Settings, text: str, severity: str) -> bool:
     """One alert, sent now (the monitor is a short-lived process, not the bot's queue), routed
     by the escalation matrix; True when delivered, or when it is log-only by design (low)."""
-    from polymarket_bot.ops.alerts import send_now, settings_chats, settings_secrets
+    from polymarket_bot.service.alerts import send_now, settings_chats, settings_secrets
 
     if severity == "low":
         log.info("alert (low, log only): %s", text)

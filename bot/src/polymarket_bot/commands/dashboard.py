@@ -1,7 +1,7 @@
 """`polymarket-bot dashboard`: one server-rendered page of the trader's state, on loopback.
 
 Reads the state DB (short reads in WAL mode, so the running trader is never locked out) and the
-running bot's /health. `GET /` is the page (ops/dashboard_page.py), `GET /api/summary` the same
+running bot's /health. `GET /` is the page (commands/dashboard_page.py), `GET /api/summary` the same
 numbers as JSON. No JavaScript, no CDN: hosts have no egress, and an SSH tunnel is the way in.
 """
 
@@ -18,12 +18,12 @@ from typing import Any
 
 from aiohttp import web
 
+from polymarket_bot.commands.dashboard_page import render
 from polymarket_bot.config import ConfigError
 from polymarket_bot.config.check import say
 from polymarket_bot.config.settings import load_settings
 from polymarket_bot.config.wallets import collect_wallets
-from polymarket_bot.ops.dashboard_page import render
-from polymarket_bot.ops.health_client import fetch_health
+from polymarket_bot.service.health_client import fetch_health
 from polymarket_bot.state.ledger import ZERO, q6, text
 from polymarket_bot.state.store import DB_FILE, Store, utc_day
 

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from polymarket_bot.config.settings import collect_settings
-from polymarket_bot.ops import alert_messages as msg
-from polymarket_bot.ops.alerts import SEVERITIES, send_now
 from polymarket_bot.redaction import settings_secrets
+from polymarket_bot.service import alert_messages as msg
+from polymarket_bot.service.alerts import SEVERITIES, send_now
 
 DEFAULT_API = "https://api.telegram.org"
 

@@ -38,11 +38,10 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
-from polymarket_bot.ops.alert_messages import Severity, one_line
-
 # one redaction place for logs, alerts and replies (re-exported: telegram_control, monitor)
 from polymarket_bot.redaction import Redactor as Scrubber
 from polymarket_bot.redaction import settings_secrets
+from polymarket_bot.service.alert_messages import Severity, one_line
 
 log = logging.getLogger(__name__)
 

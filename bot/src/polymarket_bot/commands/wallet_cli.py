@@ -11,9 +11,9 @@ import argparse
 import sys
 from typing import Any
 
+from polymarket_bot.commands.operator_cli import _parser
 from polymarket_bot.config import Settings
 from polymarket_bot.config.check import say
-from polymarket_bot.ops.operator_cli import _parser
 from polymarket_bot.state.store import DB_FILE, Store
 
 # web3 is imported by the commands that use it, not at CLI start: `version` must stay quick
@@ -26,7 +26,7 @@ def _wallet(settings: Settings) -> Any:
 
 
 def _doctor(settings: Settings, args: argparse.Namespace) -> int:
-    from polymarket_bot.ops import doctor
+    from polymarket_bot.commands import doctor
 
     return doctor.command(settings, args)
 

@@ -23,9 +23,9 @@ from typing import Any
 from telegram import Message
 from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
 
-from polymarket_bot.ops import numbers
-from polymarket_bot.ops.alert_messages import short
-from polymarket_bot.ops.alerts import MAX_TEXT, Scrubber, make_bot, retry_after_seconds
+from polymarket_bot.service import numbers
+from polymarket_bot.service.alert_messages import short
+from polymarket_bot.service.alerts import MAX_TEXT, Scrubber, make_bot, retry_after_seconds
 from polymarket_bot.state import pause
 
 log = logging.getLogger(__name__)
@@ -110,7 +110,7 @@ class TelegramControl:
 
     @classmethod
     def from_settings(cls, settings: Any, **kwargs: Any) -> TelegramControl:
-        from polymarket_bot.ops.alerts import settings_secrets
+        from polymarket_bot.service.alerts import settings_secrets
 
         kwargs.setdefault("api_url", str(settings.TELEGRAM_API_URL))
         kwargs.setdefault("secrets", settings_secrets(settings))

@@ -4,7 +4,7 @@ Loopback by default: the endpoints show internal state and are meant for the hos
 and an SSH tunnel, never for the network. Port 0 lets the OS pick a free port (tests).
 
 With `unix_path` the app is also served on a Unix socket: the trader's proof of identity
-(ops.health_client). The TCP port then becomes optional: a port another process holds is one
+(service.health_client). The TCP port then becomes optional: a port another process holds is one
 clear log line (`tcp_error`), not a crash, so a local user cannot stop trading by binding it.
 """
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Literal
 
-from polymarket_bot.ops import numbers
+from polymarket_bot.service import numbers
 
 Severity = Literal["critical", "high", "medium", "low"]
 Built = tuple[str, str, Severity]
