@@ -8,19 +8,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import fcntl
 import logging
-import os
 import signal
-import sqlite3
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from contextlib import AsyncExitStack, contextmanager
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
-from . import RELEASE, __version__, logs
+from . import __version__, logs
 from .commands import doctor
 from .config import (
     ALL_VALIDATED,
@@ -61,46 +58,11 @@ from .sources.ratelimit import TokenBucket
 from .sources.reconcile import Reconciler
 from .sources.resolution import ResolutionWatcher
 from .sources.stream import FillStream
+from .state import StoreError
+from .state.lock import AlreadyRunning, state_lock
 from .state.store import DB_FILE, Store, write_failure
 
 log = logging.getLogger("polymarket_bot")
-LOCK_FILE = "bot.lock"
-
-
-class AlreadyRunning(RuntimeError):
-    pass
-
-
-@contextmanager
-def state_lock(state_dir: Path):
-    """Hold an exclusive lock on the state dir for the life of the trading process.
-
-    flock is released by the kernel when the process dies, even on SIGKILL, so a crash never
-    leaves a stale lock; a second process (the other blue-green slot, say) is refused.
-    """
-    state_dir.mkdir(parents=True, exist_ok=True)
-    path = state_dir / LOCK_FILE
-    handle = path.open("a+")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.seek(0)
-        holder = handle.read().strip() or "another process"
-        handle.close()
-        raise AlreadyRunning(f"{path} is locked by {holder}: this wallet is already being "
-                             "traded; stop that process first") from None
-    handle.seek(0)
-    handle.truncate()
-    # operators and playbooks read the holder from here (commands.data.lock_holder)
-    handle.write(f"pid={os.getpid()} version={__version__} release={RELEASE}\n")
-    handle.flush()
-    try:
-        yield
-    finally:
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        handle.close()
-
-
 def main(args: argparse.Namespace) -> int:
     try:
         settings, wallets = load_all(args.env_file)
@@ -124,7 +86,7 @@ def main(args: argparse.Namespace) -> int:
     except EndpointError as exc:  # the health socket: without it no deploy can gate this bot
         log.error("refusing to start: %s", exc)
         return 1
-    except (OSError, sqlite3.Error) as exc:
+    except (OSError, StoreError) as exc:
         failure = write_failure(exc)
         if failure is None:
             raise

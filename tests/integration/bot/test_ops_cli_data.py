@@ -14,6 +14,7 @@ import httpx
 from harness import BotRun, target
 
 from polymarket_bot.commands import data
+from polymarket_bot.state import files, lock
 
 TELEGRAM_TOKEN = "123456789:AAF-sim_test_token_0123456789abcdefghi"
 CHAT = 424242
@@ -61,8 +62,8 @@ def test_backup_online_corrupt_verify_restore_identical(bot: BotRun, tmp_path: P
     restored = cli(bot, "restore", "--from", str(backup_file))
     assert restored.returncode == 0, restored.stderr
     assert cli(bot, "verify-data").returncode == 0
-    after = data.dump(state / "bot.db")
-    assert after == data.dump(backup_file)
+    after = files.dump(state / "bot.db")
+    assert after == files.dump(backup_file)
     for table, count in made["row_counts"].items():
         assert len(after[table]) == count, table
 
@@ -96,7 +97,7 @@ def test_backup_verify_keep_while_the_bot_trades(bot: BotRun, tmp_path: Path) ->
     assert data.manifest_path(new).is_file() and data.manifest_path(old[1]).is_file()
     assert quarantined.read_text() == "kept for inspection"
     assert not list(to.glob(".verify-*"))
-    assert data.lock_pid(state) == bot.proc.pid  # the trader kept its lock throughout
+    assert lock.lock_pid(state) == bot.proc.pid  # the trader kept its lock throughout
 
 
 def test_pause_and_kill_switch_act_on_a_running_bot(bot: BotRun) -> None:

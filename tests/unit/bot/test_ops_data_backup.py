@@ -17,8 +17,8 @@ from state_helpers import detection, result
 from polymarket_bot import RELEASE, __version__
 from polymarket_bot.cli import main
 from polymarket_bot.commands import data
-from polymarket_bot.runner import state_lock
-from polymarket_bot.state import Store
+from polymarket_bot.state import Store, files, lock
+from polymarket_bot.state.lock import state_lock
 from polymarket_bot.state.store import DB_FILE
 
 
@@ -47,7 +47,7 @@ def test_backup_is_consistent_while_a_writer_holds_the_db_open(setup, tmp_path, 
         _fill_store(live, trades=2)
         assert main(["backup", "--to", str(tmp_path / "bk"), "--env-file", str(env_file)]) == 0
         backup = Path(capsys.readouterr().out.strip())
-        expected = data.dump(state / DB_FILE)
+        expected = files.dump(state / DB_FILE)
     assert backup.name.startswith("polymarket-bot-") and backup.suffix == ".db"
     assert oct(backup.stat().st_mode & 0o777) == "0o600"
     manifest = json.loads(data.manifest_path(backup).read_text())
@@ -56,7 +56,7 @@ def test_backup_is_consistent_while_a_writer_holds_the_db_open(setup, tmp_path, 
     assert manifest["schema_version"] >= 1
     assert manifest["row_counts"]["our_fills"] == 5
     assert manifest["row_counts"]["decisions"] == 7
-    assert data.dump(backup) == expected
+    assert files.dump(backup) == expected
     assert data.verify(backup) == []
 
 
@@ -107,7 +107,7 @@ def test_restore_puts_back_identical_rows_and_keeps_an_emergency_copy(setup, tmp
     env_file, state = setup
     db = state / DB_FILE
     backup, _ = data.backup(db, tmp_path / "bk")
-    wanted = data.dump(backup)
+    wanted = files.dump(backup)
     with Store(db) as store:  # later writes, then damage: all of it must go
         _fill_store(store, trades=1)
     with sqlite3.connect(db) as conn:
@@ -115,11 +115,11 @@ def test_restore_puts_back_identical_rows_and_keeps_an_emergency_copy(setup, tmp
     assert data.verify(db)
     assert _restore(env_file, backup) == data.RESTORE_OK
     assert data.verify(db) == []
-    assert data.dump(db) == wanted
+    assert files.dump(db) == wanted
     assert not (state / f"{DB_FILE}-wal").exists()
     emergency = list(state.glob(f"{DB_FILE}.before-restore-*"))
     assert len(emergency) == 1
-    assert data.dump(emergency[0])["target_fills"] == []
+    assert files.dump(emergency[0])["target_fills"] == []
     with Store(db) as store:  # the restored file is a working state DB
         assert len(store.positions()) == 3
 
@@ -127,7 +127,7 @@ def test_restore_puts_back_identical_rows_and_keeps_an_emergency_copy(setup, tmp
 def test_restore_refuses_bad_checksum_bad_backup_missing_manifest(setup, tmp_path) -> None:
     env_file, state = setup
     db = state / DB_FILE
-    before = data.dump(db)
+    before = files.dump(db)
     backup, manifest = data.backup(db, tmp_path / "bk")
     with sqlite3.connect(backup) as conn:
         conn.execute("DELETE FROM decisions WHERE reason = 'price_band'")
@@ -141,7 +141,7 @@ def test_restore_refuses_bad_checksum_bad_backup_missing_manifest(setup, tmp_pat
     data.manifest_path(backup).unlink()
     assert _restore(env_file, backup) == data.RESTORE_MISSING
     assert _restore(env_file, tmp_path / "nope.db") == data.RESTORE_MISSING
-    assert data.dump(db) == before
+    assert files.dump(db) == before
     assert not list(state.glob("*.before-restore-*"))
 
 
@@ -151,31 +151,31 @@ def test_restore_refuses_while_another_process_holds_the_lock(setup, tmp_path) -
     holder = subprocess.Popen(
         [sys.executable, "-c",
          "import fcntl,sys,time\n"
-         f"h=open({str(state / data.LOCK_FILE)!r},'a+'); fcntl.flock(h, fcntl.LOCK_EX)\n"
+         f"h=open({str(state / lock.LOCK_FILE)!r},'a+'); fcntl.flock(h, fcntl.LOCK_EX)\n"
          "h.write('pid=1 version=x'); h.flush(); print('locked', flush=True); time.sleep(60)"],
         stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "locked"
-        assert data.bot_running(state)
+        assert lock.bot_running(state)
         assert _restore(env_file, backup) == data.RESTORE_BOT_RUNNING
     finally:
         holder.kill()
         holder.wait()
-    assert not data.bot_running(state)
+    assert not lock.bot_running(state)
     assert _restore(env_file, backup) == data.RESTORE_OK
 
 
 def test_the_lock_names_the_trader_pid_version_and_release(tmp_path) -> None:
     state = tmp_path / "state"
-    assert data.lock_holder(state) is None
+    assert lock.lock_holder(state) is None
     # flock conflicts between open files even in one process: this reads it as another would
     with state_lock(state):
-        assert (state / data.LOCK_FILE).read_text() == (
+        assert (state / lock.LOCK_FILE).read_text() == (
             f"pid={os.getpid()} version={__version__} release={RELEASE}\n")
-        assert data.lock_holder(state) == {"pid": str(os.getpid()), "version": __version__,
+        assert lock.lock_holder(state) == {"pid": str(os.getpid()), "version": __version__,
                                            "release": RELEASE}
-        assert data.lock_pid(state) == os.getpid()
-    assert data.lock_holder(state) is None and data.lock_pid(state) is None
+        assert lock.lock_pid(state) == os.getpid()
+    assert lock.lock_holder(state) is None and lock.lock_pid(state) is None
 
 
 def test_version_prints_the_release_label(capsys) -> None:

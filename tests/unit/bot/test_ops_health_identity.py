@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from polymarket_bot.runner import state_lock
 from polymarket_bot.service.health import HealthChecker, HealthServer
 from polymarket_bot.service.health_client import Unverified, fetch_health, read_health, socket_path
 from polymarket_bot.service.http import EndpointError, LoopbackServer, bind_unix
+from polymarket_bot.state.lock import state_lock
 
 FAKE_SERVER = """
 import http.server, json, os, socketserver, sys

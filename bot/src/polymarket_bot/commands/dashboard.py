@@ -24,8 +24,9 @@ from polymarket_bot.config.check import say
 from polymarket_bot.config.settings import load_settings
 from polymarket_bot.config.wallets import collect_wallets
 from polymarket_bot.service.health_client import fetch_health
+from polymarket_bot.state import ReadOnlyStore
 from polymarket_bot.state.ledger import ZERO, q6, text
-from polymarket_bot.state.store import DB_FILE, Store, utc_day
+from polymarket_bot.state.store import DB_FILE, utc_day
 
 WINDOW_HOURS = 24  # copies, skips and orders are counted over this window
 RECENT = 50  # decisions listed
@@ -45,7 +46,7 @@ def collect(db_path: Path, labels: dict[str, str], health: dict | None,
     """Every number the page shows, read from the state DB in one short visit."""
     now = time.time() if now is None else now
     since = now - WINDOW_HOURS * 3600
-    with Store(db_path, busy_timeout=2.0) as store:
+    with ReadOnlyStore(db_path, busy_timeout=2.0) as store:
         positions = store.positions()
         names = store.market_names()
         resolved = store.resolved_positions()
@@ -53,19 +54,10 @@ def collect(db_path: Path, labels: dict[str, str], health: dict | None,
         daily = store.daily_pnl(utc_day(now))
         decisions = store.decisions(limit=RECENT)
         reasons = store.decision_counts(since)
-        db = store._db  # history the Store API has no reader for; read-only queries
-        with store._lock:
-            outcomes = {r["token_id"]: r["outcome"] for r in db.execute(
-                "SELECT token_id, MAX(outcome) AS outcome FROM target_fills GROUP BY token_id")}
-            fills = db.execute("SELECT f.ts, f.realized, i.wallet FROM our_fills f "
-                               "JOIN intents i ON i.id = f.intent_id ORDER BY f.ts, f.rowid"
-                               ).fetchall()
-            per_action = db.execute("SELECT wallet, action, COUNT(*) AS n FROM decisions "
-                                    "WHERE decided_at >= ? GROUP BY wallet, action",
-                                    (since,)).fetchall()
-            intents = {r["status"]: int(r["n"]) for r in db.execute(
-                "SELECT status, COUNT(*) AS n FROM intents WHERE created_at >= ? "
-                "GROUP BY status", (since,))}
+        outcomes = store.token_outcomes()
+        fills = store.realized_history()
+        per_action = store.actions_by_wallet(since)
+        intents = store.intent_counts(since)
 
     open_rows, unrealized = [], ZERO
     for p in positions:
@@ -93,7 +85,7 @@ def collect(db_path: Path, labels: dict[str, str], health: dict | None,
     # the equity curve: cumulative realized P&L at each fill and resolution, then today's marks
     realized, curve = ZERO, []
     by_wallet_pnl: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    events = [(row["ts"], Decimal(row["realized"]), row["wallet"]) for row in fills]
+    events = [(f.ts, f.realized, f.wallet) for f in fills]
     events += [(r.resolved_at, r.pnl, None) for r in resolved]
     for ts, pnl, wallet in sorted(events, key=lambda e: e[0]):
         realized += pnl
@@ -103,12 +95,12 @@ def collect(db_path: Path, labels: dict[str, str], health: dict | None,
     curve.append([now, float(realized + unrealized)])
 
     targets: dict[str, dict[str, Any]] = {}
-    for wallet in {*labels, *(r["wallet"] for r in per_action), *by_wallet_pnl}:
+    for wallet in {*labels, *(wallet for wallet, _action in per_action), *by_wallet_pnl}:
         targets[wallet] = {"wallet": wallet, "label": labels.get(wallet) or _short(wallet),
                            "copies": 0, "skips": 0,
                            "realized_pnl": _num(by_wallet_pnl.get(wallet, ZERO))}
-    for row in per_action:
-        targets[row["wallet"]]["copies" if row["action"] == "copy" else "skips"] += row["n"]
+    for (wallet, action), n in per_action.items():
+        targets[wallet]["copies" if action == "copy" else "skips"] += n
 
     recent = [{"time": d["decided_at"], "wallet": d["wallet"],
                "label": labels.get(d["wallet"]) or _short(d["wallet"]), "action": d["action"],

@@ -14,20 +14,19 @@ import json
 import os
 import re
 import shutil
-import sqlite3
 import tempfile
 from collections.abc import Iterator
-from contextlib import closing, contextmanager, suppress
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
 from pydantic import BaseModel
 
 from polymarket_bot import __version__
-from polymarket_bot.state import integrity
+from polymarket_bot.state import StoreError, files
+from polymarket_bot.state.lock import LOCK_FILE
 from polymarket_bot.state.store import DB_FILE, write_failure
 
-LOCK_FILE = "bot.lock"  # runner.LOCK_FILE (not imported: runner pulls in the whole pipeline)
 FAILED_DIR = "failed"  # backups that failed verification: kept for inspection, never pruned
 # stamp() is fixed-width, so the name's order is the snapshot's time order
 BACKUP_NAME = re.compile(r"polymarket-bot-\d{8}T\d{6}Z\.db")
@@ -73,19 +72,6 @@ def manifest_path(db_file: Path) -> Path:
     return db_file.with_name(db_file.name + ".manifest.json")
 
 
-def tables(db: sqlite3.Connection) -> list[str]:
-    return [row[0] for row in db.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-        "ORDER BY name")]
-
-
-def dump(path: Path) -> dict[str, list[tuple]]:
-    """Every row of every table, sorted: what "identical data" is compared on."""
-    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
-        return {name: sorted(db.execute(f'SELECT * FROM "{name}"').fetchall(), key=repr)
-                for name in tables(db)}
-
-
 class BackupError(Exception):
     """A backup that could not be taken; nothing of it was left behind."""
 
@@ -105,7 +91,7 @@ def backup(db_path: Path, to_dir: Path) -> tuple[Path, Manifest]:
     written = [partial, partial.with_name(partial.name + "-journal")]
     try:
         return _snapshot(db_path, target, partial, written)
-    except (OSError, sqlite3.Error) as exc:
+    except (OSError, StoreError) as exc:
         for path in written:
             with suppress(OSError):
                 path.unlink()
@@ -120,13 +106,8 @@ def _snapshot(db_path: Path, target: Path, partial: Path,
     with suppress(FileNotFoundError):
         partial.unlink()
     os.close(os.open(partial, os.O_CREAT | os.O_WRONLY, 0o600))
-    with closing(sqlite3.connect(db_path, timeout=30)) as src, \
-            closing(sqlite3.connect(partial)) as dst:
-        src.backup(dst)
-        # a self-contained file: no WAL to carry around next to it
-        dst.execute("PRAGMA journal_mode=DELETE")
-        counts = _row_counts(dst)
-        version = _schema_version(dst)
+    files.copy_database(db_path, partial, timeout=30)
+    counts, version = files.contents(partial)
     _fsync(partial)
     os.replace(partial, target)
     written += [target, manifest_path(target)]  # from here on a failure removes them too
@@ -141,11 +122,7 @@ def verify(db_path: Path) -> list[str]:
     """SQLite's integrity check plus the store's invariants; [] when the file is sound."""
     if not db_path.exists():
         return [f"no database at {db_path}"]
-    try:
-        with closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)) as db:
-            return integrity.problems(db)
-    except sqlite3.DatabaseError as exc:
-        return [f"sqlite: {exc}"]
+    return files.problems(db_path)
 
 
 @contextmanager
@@ -165,40 +142,6 @@ def bot_stopped(state_dir: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def bot_running(state_dir: Path) -> bool:
-    """True when a process holds the state dir's lock (the trader is up)."""
-    path = state_dir / LOCK_FILE
-    if not path.exists():
-        return False
-    with path.open("r") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        return False
-
-
-def lock_holder(state_dir: Path) -> dict[str, str] | None:
-    """The lock holder's `key=value` words (the trader writes pid, version and release).
-
-    None when no process holds the lock; {} when one does but its file says nothing readable.
-    """
-    if not bot_running(state_dir):
-        return None
-    try:
-        words = (state_dir / LOCK_FILE).read_text().split()
-    except OSError:
-        return {}
-    return dict(word.split("=", 1) for word in words if "=" in word)
-
-
-def lock_pid(state_dir: Path) -> int | None:
-    """The running trader's pid, from the `pid=NNN` its lock file records."""
-    pid = (lock_holder(state_dir) or {}).get("pid", "")
-    return int(pid) if pid.isdigit() else None
 
 
 def restore(backup_file: Path, state_dir: Path) -> Path:
@@ -228,7 +171,7 @@ def restore(backup_file: Path, state_dir: Path) -> Path:
         db_path = state_dir / DB_FILE
         try:
             return _replace(backup_file, db_path)
-        except (OSError, sqlite3.Error) as exc:
+        except (OSError, StoreError) as exc:
             raise RestoreError(RESTORE_FAILED, f"restore failed: {exc}") from exc
 
 
@@ -254,15 +197,14 @@ def verify_backup(backup_file: Path) -> list[str]:
         problems = verify(restored)
         if problems:
             return problems
-        with closing(sqlite3.connect(f"file:{restored}?mode=ro", uri=True)) as db:
-            actual = _row_counts(db)
+        actual, _version = files.contents(restored)
         return [f"table {name}: {_rows(actual, name)} restored, the manifest says "
                 f"{_rows(expected, name)}"
                 for name in sorted(expected.keys() | actual.keys())
                 if actual.get(name) != expected.get(name)]
     except RestoreError as exc:
         return [f"test restore refused: {exc}"]
-    except (OSError, sqlite3.Error) as exc:
+    except (OSError, StoreError) as exc:
         return [f"test restore failed: {exc}"]
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -305,10 +247,8 @@ def _replace(backup_file: Path, db_path: Path) -> Path:
     emergency = db_path.with_name(f"{db_path.name}.before-restore-{stamp()}")
     if db_path.exists():
         try:
-            with closing(sqlite3.connect(db_path)) as src, \
-                    closing(sqlite3.connect(emergency)) as dst:
-                src.backup(dst)
-        except sqlite3.DatabaseError:
+            files.copy_database(db_path, emergency)
+        except StoreError:
             # a DB too damaged to read through SQLite is still kept, byte for byte
             shutil.copyfile(db_path, emergency)
         os.chmod(emergency, 0o600)
@@ -326,20 +266,8 @@ def _replace(backup_file: Path, db_path: Path) -> Path:
     return emergency
 
 
-def _row_counts(db: sqlite3.Connection) -> dict[str, int]:
-    return {name: db.execute(f'SELECT COUNT(*) FROM "{name}"').fetchone()[0]
-            for name in tables(db)}
-
-
 def _rows(counts: dict[str, int], table: str) -> str:
     return f"{counts[table]} rows" if table in counts else "no such table"
-
-
-def _schema_version(db: sqlite3.Connection) -> int:
-    try:
-        return int(db.execute("SELECT MAX(version) FROM schema_migrations").fetchone()[0] or 0)
-    except sqlite3.DatabaseError:
-        return 0
 
 
 def _write_private(path: Path, content: str) -> None:

@@ -12,7 +12,8 @@ from pathlib import Path
 from polymarket_bot.config.check import say
 from polymarket_bot.config.problems import ConfigError
 from polymarket_bot.config.settings import collect_settings
-from polymarket_bot.state.store import DB_FILE, Store
+from polymarket_bot.state import ReadOnlyStore
+from polymarket_bot.state.store import DB_FILE
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -50,7 +51,7 @@ def main(args: argparse.Namespace) -> int:
     if not path.exists():
         print(f"polymarket-bot: no state database at {path} (check --state-dir)", file=sys.stderr)
         return 2
-    with Store(path) as store:
+    with ReadOnlyStore(path) as store:
         rows = store.decisions(since=time.time() - args.hours * 3600, wallet=args.wallet,
                                reason=args.reason, limit=args.limit)
         counts = store.decision_counts(time.time() - args.hours * 3600)

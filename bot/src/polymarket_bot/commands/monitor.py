@@ -17,9 +17,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from polymarket_bot.commands.data import lock_pid
 from polymarket_bot.commands.severity import Signals, gather
 from polymarket_bot.config import Settings
+from polymarket_bot.state.lock import lock_pid
 
 log = logging.getLogger("polymarket_bot.monitor")
 STATE_FILE = "monitor-state.json"

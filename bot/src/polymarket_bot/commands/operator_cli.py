@@ -11,7 +11,6 @@ import argparse
 import json
 import os
 import shutil
-import sqlite3
 import stat
 import subprocess
 import sys
@@ -26,7 +25,7 @@ from polymarket_bot.config import ConfigError, Settings
 from polymarket_bot.config.check import say
 from polymarket_bot.config.settings import load_settings
 from polymarket_bot.service import health_client
-from polymarket_bot.state import pause
+from polymarket_bot.state import ReadOnlyStore, StoreError, pause
 from polymarket_bot.state.store import DB_FILE, Store, write_failure
 
 PUSD = "0xC011a7E12a19f7B1f670d46F03B03f3342E82DFB"
@@ -49,7 +48,7 @@ def _command(func):
             return EXIT_CONFIG
         try:
             return int(func(settings, args))
-        except (OSError, sqlite3.Error) as exc:
+        except (OSError, StoreError) as exc:
             failure = write_failure(exc)
             if failure is None:
                 raise
@@ -180,7 +179,7 @@ def _diagnose(settings: Settings, args: argparse.Namespace) -> int:
     report: dict[str, Any] = {"hours": args.hours}
     db_path = settings.STATE_DIR / DB_FILE
     if db_path.exists():
-        with Store(db_path) as store:
+        with ReadOnlyStore(db_path) as store:
             decisions = store.decisions(since=since, limit=100000)
             report["skips_by_reason"] = store.decision_counts(since)
         report["decisions"] = len(decisions)

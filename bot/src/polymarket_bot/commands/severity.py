@@ -7,17 +7,15 @@ when the trader itself answers (service.health_client: its Unix socket, its pid)
 
 from __future__ import annotations
 
-import sqlite3
 import time
-from contextlib import closing
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from polymarket_bot.commands.data import bot_running
 from polymarket_bot.config import Settings
 from polymarket_bot.service.health_client import Unverified, ask, fetch_health
+from polymarket_bot.state import ReadOnlyStore, StoreError, utc_day
+from polymarket_bot.state.lock import bot_running
 from polymarket_bot.state.store import DB_FILE
 
 LEVELS = {1: "CRITICAL", 2: "HIGH", 3: "MEDIUM", 4: "LOW"}
@@ -105,26 +103,17 @@ def _from_db(signals: Signals, db_path: Path, since: float, now: float) -> None:
     if not db_path.exists():
         return
     try:
-        with closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)) as db:
-            signals.paused = bool(db.execute(
-                "SELECT 1 FROM flags WHERE name = 'paused' AND value = '1'").fetchone())
-            signals.intents, signals.failed_intents = db.execute(
-                "SELECT COUNT(*), COALESCE(SUM(status = 'failed' OR error IS NOT NULL), 0) "
-                "FROM intents WHERE created_at >= ?", (since,)).fetchone()
-            signals.orders = db.execute("SELECT COUNT(*) FROM orders WHERE updated_at >= ?",
-                                        (since,)).fetchone()[0]
-            signals.last_decision_at = db.execute(
-                "SELECT MAX(decided_at) FROM decisions").fetchone()[0]
-            signals.circuit_open = bool(db.execute(
-                "SELECT COUNT(*) FROM decisions WHERE reason = 'circuit_open' "
-                "AND decided_at >= ?", (now - 300,)).fetchone()[0])
-            day = datetime.fromtimestamp(now, UTC).date().isoformat()
-            row = db.execute("SELECT realized FROM daily_pnl WHERE day = ?", (day,)).fetchone()
-            signals.daily_pnl = Decimal(row[0]) if row else Decimal(0)
-            signals.latencies = [row[0] for row in db.execute(
-                "SELECT i.created_at - f.detected_at FROM intents i JOIN target_fills f "
-                "ON f.key = i.fill_key WHERE i.created_at >= ?", (since,))]
-    except sqlite3.DatabaseError as exc:
+        with ReadOnlyStore(db_path) as store:
+            signals.paused = store.get_flag("paused") == "1"
+            activity = store.activity(since)
+            signals.intents, signals.failed_intents = (activity.intents,
+                                                       activity.failed_intents)
+            signals.orders = activity.orders
+            signals.latencies = activity.latencies
+            signals.last_decision_at = store.last_decision_at()
+            signals.circuit_open = store.decision_counts(now - 300).get("circuit_open", 0) > 0
+            signals.daily_pnl = store.realized_pnl(utc_day(now))
+    except StoreError as exc:
         signals.db_problem = str(exc)
 
 

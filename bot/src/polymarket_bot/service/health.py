@@ -202,7 +202,7 @@ class HealthChecker:
         started = time.monotonic()
         try:
             # in a thread with a deadline: a DB stuck behind a lock must not hang /health
-            await asyncio.wait_for(asyncio.to_thread(self.store._read, "SELECT 1"),
+            await asyncio.wait_for(asyncio.to_thread(self.store.ping),
                                    self.probe_timeout)
         except Exception as exc:
             return {"status": "failing", "error": _error(exc)}

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from polymarket_bot.commands.data import lock_pid
+from polymarket_bot.state.lock import lock_pid
 
 SOCKET_FILE = "health.sock"
 MAX_BODY = 4 << 20  # a /metrics page for 1,000 wallets is ~200 kB

@@ -224,9 +224,7 @@ class Metrics:
         self.redeemable.set(float(sum((r.expected for r in store.redeemable()), Decimal(0))))
         self.redeemed.set(float(store.redeemed_total()))
         start = datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC).timestamp()
-        rows = store._read("SELECT size, price FROM our_fills WHERE ts >= ?", (start,))
-        self.volume.set(float(sum((Decimal(r["size"]) * Decimal(r["price"]) for r in rows),
-                                  Decimal(0))))
+        self.volume.set(float(store.traded_volume(start)))
 
     def _from_alerts(self) -> None:
         if self.alerts is None:

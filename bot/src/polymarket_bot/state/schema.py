@@ -252,3 +252,11 @@ def migrate(db: sqlite3.Connection, migrations: Sequence[Migration] = MIGRATIONS
         log.warning("state schema version %d is newer than this release knows (%d): running "
                     "on it unchanged (migrations are additive)", version, known)
     return version
+
+
+def schema_version(db: sqlite3.Connection) -> int:
+    """The file's schema version without migrating it; 0 when no release has migrated it."""
+    try:
+        return int(db.execute("SELECT MAX(version) FROM schema_migrations").fetchone()[0] or 0)
+    except sqlite3.DatabaseError:
+        return 0

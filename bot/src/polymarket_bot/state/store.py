@@ -36,8 +36,9 @@ from polymarket_bot.models import (
 )
 from polymarket_bot.state import integrity, ledger
 from polymarket_bot.state.ledger import ZERO, Holding, q6, text
+from polymarket_bot.state.reports import Reports
 from polymarket_bot.state.resolution import DONE, ResolutionBooks
-from polymarket_bot.state.schema import MIGRATIONS, Migration, migrate
+from polymarket_bot.state.schema import MIGRATIONS, Migration, migrate, schema_version
 
 UNRESOLVED = (IntentStatus.PENDING, IntentStatus.SIGNED, IntentStatus.POSTED)
 FINAL = (IntentStatus.DONE, IntentStatus.FAILED)
@@ -73,22 +74,30 @@ DB_FILE = "bot.db"  # the state database inside STATE_DIR
 DUST = Decimal("0.01")
 
 
-class Store(ResolutionBooks):
+class Store(ResolutionBooks, Reports):
     """The state file under STATE_DIR. Creates it (mode 0600) and migrates it on open."""
 
     def __init__(self, path: Path, *, migrations: Sequence[Migration] = MIGRATIONS,
-                 busy_timeout: float = 5.0) -> None:
+                 busy_timeout: float = 5.0, read_only: bool = False) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        _create_private(self.path)
+        if read_only:  # see ReadOnlyStore: the file must exist, and stays as it is
+            if not self.path.is_file():
+                raise FileNotFoundError(f"no state database at {self.path}")
+        else:
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            _create_private(self.path)
         self._lock = threading.RLock()
         self._batch_depth = 0
         # (unix time, what) of the last write the disk refused; None once a write succeeds
         self.write_error: tuple[float, str] | None = None
-        self._db = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None,
-                                   check_same_thread=False)
+        self._db = sqlite3.connect(
+            f"{self.path.resolve().as_uri()}?mode=ro" if read_only else str(self.path),
+            uri=read_only, timeout=busy_timeout, isolation_level=None, check_same_thread=False)
         try:
             self._db.row_factory = sqlite3.Row
+            if read_only:
+                self.version = schema_version(self._db)
+                return
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA foreign_keys=ON")
