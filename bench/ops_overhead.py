@@ -73,6 +73,7 @@ def handler_cost() -> float:
     """Microseconds the metrics + alert handlers add to one trading event, in process."""
     from decimal import Decimal
 
+    from polymarket_bot.events import Decided
     from polymarket_bot.models import Action, Decision, Side
     from polymarket_bot.service.alert_events import engine_event_handler
     from polymarket_bot.service.alerts import AlertQueue
@@ -83,10 +84,11 @@ def handler_cost() -> float:
     decision = Decision(fill_key="k", wallet="0x" + "11" * 20, token_id="1", condition_id="c",
                         action=Action.SKIP, reason="max_position", side=Side.BUY,
                         size=Decimal(0), decided_at=time.time())
+    event = Decided(decision)
     rounds = 20_000
     started = time.perf_counter()
     for _ in range(rounds):
-        handler("decision", {"fill": None, "decision": decision})
+        handler(event)
     return (time.perf_counter() - started) / rounds * 1e6
 
 

@@ -29,8 +29,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from .execution.base import SignedOrder
+from .events import (
+    BreakerOpened,
+    Decided,
+    OnEvent,
+    OrderDelayed,
+    OrderFailed,
+    RiskLimitHit,
+    Traded,
+    ignore,
+)
+from .execution.base import Exchange, SignedOrder
 from .execution.errors import ExchangeError, InvalidOrder
 from .models import (
     Action,
@@ -48,7 +59,11 @@ from .policy.limits import Limits
 from .service.tasks import Tasks, Throttle, log_failure
 from .sources.markets import MarketDirectory
 from .sources.stream import FillStream
-from .state.store import FINAL, Store, write_failure
+from .state.latch import DailyLossLatch
+from .state.store import FINAL, Store, utc_day, write_failure
+
+if TYPE_CHECKING:
+    from .config import Settings
 
 log = logging.getLogger("polymarket_bot")
 
@@ -63,6 +78,25 @@ def crash_point(step: str) -> None:
     if CRASH_AT and step == CRASH_AT:
         log.warning("crash test: killing the bot at %s", step)
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """The engine's own numbers: from the settings in production, chosen freely in tests."""
+
+    max_fill_age: float  # a copy older than this is abandoned, never sent late
+    gtc_ttl: float | None = None  # a resting GTC copy is cancelled after this long
+    breaker_errors: int = 5  # consecutive order errors that open the circuit breaker
+    breaker_cooldown: float = 300.0
+    workers: int = 4  # order tasks signing and posting in parallel
+    sweep_every: float = 5.0
+    stuck_after: float = 30.0  # an order left unsettled this long is looked up
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> EngineConfig:
+        return cls(max_fill_age=settings.MAX_FILL_AGE_SECONDS, gtc_ttl=settings.GTC_TTL_SECONDS,
+                   breaker_errors=settings.CIRCUIT_BREAKER_ERRORS,
+                   breaker_cooldown=settings.CIRCUIT_BREAKER_COOLDOWN_SECONDS)
 
 
 @dataclass
@@ -112,15 +146,13 @@ class Stats:
 
 
 class Engine:
-    def __init__(self, *, store: Store, exchange, detectors: Sequence[Detector],
-                 markets: MarketDirectory, limits: Limits, wallets: Callable[[], list[str]],
-                 kill_switch: Callable[[], bool], max_fill_age: float,
-                 gtc_ttl: float | None = None, breaker_errors: int = 5,
-                 breaker_cooldown: float = 300.0, workers: int = 4,
+    def __init__(self, config: EngineConfig, *, store: Store, exchange: Exchange,
+                 detectors: Sequence[Detector], markets: MarketDirectory, limits: Limits,
+                 wallets: Callable[[], list[str]], kill_switch: Callable[[], bool],
                  confidence: Callable[[str], float | None] = lambda wallet: None,
-                 on_event: Callable[[str, dict], None] | None = None,
-                 on_cycle: Callable[[], None] | None = None, tasks: Tasks | None = None,
-                 sweep_every: float = 5.0, stuck_after: float = 30.0) -> None:
+                 on_event: OnEvent = ignore, on_cycle: Callable[[], None] | None = None,
+                 tasks: Tasks | None = None) -> None:
+        self.config = config
         self.store = store
         self.exchange = exchange
         self.detectors = list(detectors)
@@ -128,14 +160,12 @@ class Engine:
         self.limits = limits
         self.wallets = wallets
         self.kill_switch = kill_switch
-        self.max_fill_age = max_fill_age
-        self.gtc_ttl = gtc_ttl
-        self.workers = workers
-        self.on_event = on_event if on_event is not None else (lambda kind, data: None)
+        self.on_event = on_event
         # called after every detection cycle, failed or not: the loop is alive (the watchdog)
         self.on_cycle = on_cycle or (lambda: None)
         self.confidence = confidence
-        self.breaker = Breaker(breaker_errors, breaker_cooldown)
+        self.breaker = Breaker(config.breaker_errors, config.breaker_cooldown)
+        self.daily_loss = DailyLossLatch(store)
         self.stats = Stats()
         self.orders: asyncio.Queue[OrderIntent] = asyncio.Queue()
         self._decide_lock = asyncio.Lock()
@@ -146,8 +176,6 @@ class Engine:
         self.tasks = tasks or Tasks()
         self.tasks.on_fatal = self._fatal
         self.exit_code = 0
-        self.sweep_every = sweep_every
-        self.stuck_after = stuck_after  # an order left unsettled this long is looked up
         self._inflight: set[str] = set()  # intents queued for or handled by a worker
         self._delayed: set[str] = set()  # intents the operator was told are delayed
         self._throttle = Throttle()
@@ -159,10 +187,10 @@ class Engine:
         start = self.tasks.start
         tasks = [start(f"detect-{d.name}", lambda d=d: self._detect_forever(d),
                        stall_after=max(120.0, 10 * d.interval)) for d in self.detectors]
-        tasks += [start(f"order-{i}", self._execute_forever) for i in range(self.workers)]
+        tasks += [start(f"order-{i}", self._execute_forever) for i in range(self.config.workers)]
         tasks.append(start("collateral", self._refresh_collateral_forever, stall_after=300.0))
         tasks.append(start("sweep", self._sweep_forever,
-                           stall_after=max(60.0, 12 * self.sweep_every)))
+                           stall_after=max(60.0, 12 * self.config.sweep_every)))
         try:
             await self._stopping.wait()
         finally:
@@ -223,7 +251,11 @@ class Engine:
                 for fill in fills:
                     now = time.time()
                     market = markets[fill.token_id]
-                    decision = decide(fill, self._context(fill, market, now), self.limits)
+                    day = utc_day(now)
+                    pnl = self.store.daily_pnl(day)
+                    halted = self._daily_loss_halted(day, pnl)
+                    decision = decide(fill, self._context(fill, market, now, pnl, halted),
+                                      self.limits)
                     intent = self._intent(fill, decision, market, now)
                     if not self.store.record_detection(fill, decision, intent):
                         continue  # already recorded (the other source, or before a restart)
@@ -243,18 +275,19 @@ class Engine:
             self._log_decision(fill, decision)
         return intents
 
-    def _context(self, fill: TargetFill, market: MarketInfo | None, now: float) -> PolicyContext:
+    def _daily_loss_halted(self, day: str, pnl: Decimal) -> bool:
+        limit = self.limits.max_daily_loss_usdc
+        halted, tripped = self.daily_loss.update(day, pnl, limit)
+        if tripped:
+            log.error("daily loss limit hit: P&L %s USDC <= -%s: no new buys until 00:00 UTC",
+                      pnl, limit)
+            self.on_event(RiskLimitHit("daily_loss", pnl))
+        return halted
+
+    def _context(self, fill: TargetFill, market: MarketInfo | None, now: float, pnl: Decimal,
+                 halted: bool) -> PolicyContext:
         store = self.store
         condition = market.condition_id if market else fill.condition_id
-        day = datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%d")
-        pnl = store.daily_pnl(day)
-        if pnl <= -self.limits.max_daily_loss_usdc and store.get_flag("daily_loss_halt") != day:
-            # once the limit is touched, buys stay halted for the UTC day even if prices recover
-            store.set_flag("daily_loss_halt", day)
-            log.error("daily loss limit hit: P&L %s USDC <= -%s: no new buys until 00:00 UTC",
-                      pnl, self.limits.max_daily_loss_usdc)
-            self.on_event("risk_limit", {"limit": "daily_loss", "pnl": pnl})
-        halted = store.get_flag("daily_loss_halt") == day
         return PolicyContext(
             now=now,
             market=market,
@@ -280,7 +313,7 @@ class Engine:
         if decision.action is not Action.COPY or market is None:
             return None
         order_type = self.limits.order_type
-        ttl = self.gtc_ttl
+        ttl = self.config.gtc_ttl
         return OrderIntent(
             id=uuid.uuid4().hex, fill_key=fill.key, wallet=fill.wallet, token_id=fill.token_id,
             condition_id=market.condition_id, side=decision.side, size=decision.size,
@@ -292,7 +325,7 @@ class Engine:
                  "target_price=%s size=%s limit=%s source=%s detail=%r", decision.action,
                  decision.reason, fill.wallet, fill.side, fill.token_id[:12], fill.size,
                  fill.price, decision.size, decision.limit_price, fill.source, decision.detail)
-        self.on_event("decision", {"fill": fill, "decision": decision})
+        self.on_event(Decided(decision))
 
     def _log_failure(self, what: str, exc: BaseException) -> None:
         log_failure(self._throttle, what, exc)
@@ -359,7 +392,7 @@ class Engine:
                  intent.side, intent.size, intent.limit_price, result.filled_size,
                  result.avg_price, internal)
         if result.filled_size > 0:
-            self.on_event("trade", {"intent": intent, "result": result})
+            self.on_event(Traded(intent, result))
 
     def _still_open(self, intent_id: str) -> bool:
         current = self.store.intent(intent_id)
@@ -368,20 +401,20 @@ class Engine:
     def deadline(self, intent: OrderIntent) -> float:
         """Until when an open intent is still posted: a copy older than the fill age limit
         is abandoned, never sent late."""
-        return intent.created_at + self.max_fill_age
+        return intent.created_at + self.config.max_fill_age
 
     def _count_error(self) -> None:
         self.stats.orders_failed += 1
         if self.breaker.failed(time.time()):
             log.error("circuit breaker open after %d consecutive order errors: no new orders "
                       "for %.0f s", self.breaker.errors, self.breaker.cooldown)
-            self.on_event("circuit_breaker", {"errors": self.breaker.errors})
+            self.on_event(BreakerOpened(self.breaker.errors))
 
     def _order_failed(self, intent: OrderIntent, error: str) -> None:
         """Final: the bot will do nothing more about this intent."""
         self._count_error()
         log.error("order intent=%s failed: %s", intent.id, error)
-        self.on_event("order_error", {"intent": intent, "error": error})
+        self.on_event(OrderFailed(intent, error))
 
     def _order_delayed(self, intent: OrderIntent, error: str) -> None:
         """Not final: the intent stays open and is posted again until its deadline."""
@@ -391,8 +424,7 @@ class Engine:
                     datetime.fromtimestamp(deadline, UTC).strftime("%H:%M:%S UTC"))
         if intent.id not in self._delayed:  # once per intent, not once per retry
             self._delayed.add(intent.id)
-            self.on_event("order_delayed", {"intent": intent, "error": error,
-                                            "deadline": deadline})
+            self.on_event(OrderDelayed(intent, error, deadline))
 
     def _abandon(self, intent: OrderIntent, reason: str) -> None:
         """Give up on an open intent, and say so (the one alert that means "failed")."""
@@ -429,7 +461,7 @@ class Engine:
 
     async def _reconcile_one(self, intent: OrderIntent, now: float | None = None) -> None:
         now = time.time() if now is None else now
-        fresh = now - intent.created_at <= self.max_fill_age
+        fresh = now - intent.created_at <= self.config.max_fill_age
         if intent.status is IntentStatus.PENDING:
             if fresh:
                 await self.execute(intent)
@@ -453,7 +485,7 @@ class Engine:
 
     async def _sweep_forever(self) -> None:
         while True:
-            await asyncio.sleep(self.sweep_every)
+            await asyncio.sleep(self.config.sweep_every)
             await self.sweep()
             self.tasks.beat("sweep")
 
@@ -477,7 +509,7 @@ class Engine:
 
     def _due(self, intent: OrderIntent, now: float) -> bool:
         if intent.status is not IntentStatus.POSTED:
-            return now - intent.created_at > self.stuck_after
+            return now - intent.created_at > self.config.stuck_after
         if intent.order_type in RESTING:
             return bool(intent.expires_at and intent.expires_at < now)
         return True  # posted but not final although it cannot rest: ask until it is
@@ -488,7 +520,7 @@ class Engine:
             return
         result = await self.exchange.lookup(intent.order_id)
         overdue = (intent.order_type in RESTING
-                   or now - intent.created_at > self.stuck_after)
+                   or now - intent.created_at > self.config.stuck_after)
         if result.status in PENDING_AT_EXCHANGE and overdue:
             await self.exchange.cancel(intent.order_id)
             result = await self.exchange.lookup(intent.order_id)

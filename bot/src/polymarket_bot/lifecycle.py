@@ -11,9 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass
 
+from polymarket_bot.events import Label, MarketResolved, OnEvent, Redeemed, RedeemFailed, ignore
 from polymarket_bot.execution.redeem import Outcome, Redeemer
 from polymarket_bot.service.telegram_control import REDEEM_FLAG
 from polymarket_bot.sources.markets import MarketDirectory
@@ -24,24 +23,16 @@ from polymarket_bot.state.store import Store
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Label:
-    """What a human calls a token: the market's question and the outcome's name."""
-
-    market: str
-    outcome: str
-
-
 class Lifecycle:
     def __init__(self, store: Store, watcher: ResolutionWatcher, redeemer: Redeemer,
                  markets: MarketDirectory, *, interval: float = 60.0,
-                 on_event: Callable[[str, dict], None] | None = None) -> None:
+                 on_event: OnEvent = ignore) -> None:
         self.store = store
         self.watcher = watcher
         self.redeemer = redeemer
         self.markets = markets
         self.interval = interval
-        self.on_event = on_event or (lambda kind, data: None)
+        self.on_event = on_event
 
     async def label(self, token_id: str) -> Label:
         info = await self.markets.info(token_id)
@@ -63,8 +54,7 @@ class Lifecycle:
             log.info("market %s resolved (%s): closed %d position(s)", found.condition_id,
                      found.source, len(booked))
             for position in booked:
-                self.on_event("resolved", {"position": position,
-                                           "label": await self.label(position.token_id)})
+                self.on_event(MarketResolved(position, await self.label(position.token_id)))
             closed += booked
         retry = self.store.get_flag(REDEEM_FLAG) is not None
         if retry:
@@ -72,9 +62,10 @@ class Lifecycle:
         outcomes = await asyncio.to_thread(self.redeemer.redeem_all, retry_failed=retry)
         for outcome in outcomes:
             if outcome.status != "skipped":
-                kind = "redeemed" if outcome.status == "done" else "redeem_failed"
-                self.on_event(kind, {"outcome": outcome, "label": await self.label(
-                    outcome.winner) if outcome.winner else Label(outcome.condition_id, "?")})
+                label = (await self.label(outcome.winner) if outcome.winner
+                         else Label(outcome.condition_id, "?"))
+                event = Redeemed if outcome.status == "done" else RedeemFailed
+                self.on_event(event(outcome, label))
         return closed, outcomes
 
     async def run(self) -> None:

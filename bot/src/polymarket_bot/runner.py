@@ -12,10 +12,9 @@ import logging
 import signal
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
-from typing import Any
 
 from . import __version__, logs
 from .commands import doctor
@@ -32,13 +31,16 @@ from .config import (
     summary_line,
 )
 from .config.settings import chain_name
-from .engine import Detector, Engine
+from .engine import Detector, Engine, EngineConfig
+from .events import OnEvent
+from .execution.base import Exchange
 from .execution.books import PublicBooks
 from .execution.clob import ClobExchange
 from .execution.paper import PaperExchange
 from .execution.redeem import Redeemer
 from .execution.wallet import ChainWallet
 from .lifecycle import Lifecycle
+from .models import OrderIntent
 from .policy.limits import Limits
 from .redaction import settings_secrets
 from .service import alert_messages
@@ -49,7 +51,7 @@ from .service.health_client import socket_path
 from .service.http import EndpointError
 from .service.metrics import Metrics, chain_events
 from .service.systemd import Notifier, Watchdog, announce_ready
-from .service.tasks import Throttle, log_failure
+from .service.tasks import Job, Throttle, log_failure
 from .service.telegram_control import TelegramControl, engine_status
 from .sources.chain import ChainConfig, ChainSource
 from .sources.data_api import DataApiConfig, DataApiSource
@@ -120,13 +122,10 @@ async def run(settings: Settings, wallets: WalletsConfig, env_file: Path | None 
         notifier = Notifier()
         stack.callback(notifier.close)
         watchdog = Watchdog(notifier)
-        engine = Engine(store=store, exchange=exchange, detectors=detectors, markets=markets,
-                        limits=targets.limits(settings), wallets=targets.addresses,
+        engine = Engine(EngineConfig.from_settings(settings), store=store, exchange=exchange,
+                        detectors=detectors, markets=markets, limits=targets.limits(settings),
+                        wallets=targets.addresses,
                         kill_switch=lambda: settings.kill_switch_path.exists(),
-                        max_fill_age=settings.MAX_FILL_AGE_SECONDS,
-                        gtc_ttl=settings.GTC_TTL_SECONDS,
-                        breaker_errors=settings.CIRCUIT_BREAKER_ERRORS,
-                        breaker_cooldown=settings.CIRCUIT_BREAKER_COOLDOWN_SECONDS,
                         confidence=lambda wallet: scores.get(wallet.lower()),
                         on_event=chain_events(metrics.on_event, engine_event_handler(
                             alerts, label_for=targets.label, market_name=_market_name(markets))),
@@ -148,26 +147,25 @@ async def run(settings: Settings, wallets: WalletsConfig, env_file: Path | None 
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, engine.stop)
         started = time.time()
-        # (name, coroutine factory, stall_after, critical): supervised, restarted after a
-        # crash, shown in /health under components.tasks; only a critical one that keeps
-        # failing stops the bot (see service.tasks)
-        background: list[tuple[str, Callable[[], Awaitable[Any]], float | None, bool]] = [
-            ("wallets-reload", lambda: reloader.watch(5.0), None, True),
-            ("upkeep", lambda: _upkeep(reconciler, targets, scores, beat=engine.tasks.beat),
-             300.0, False),
+        # supervised, restarted after a crash, shown in /health under components.tasks by
+        # name; only a critical one that keeps failing stops the bot (see service.tasks)
+        background = [
+            Job("wallets-reload", lambda: reloader.watch(5.0)),
+            Job("upkeep", lambda: _upkeep(reconciler, targets, scores, beat=engine.tasks.beat),
+                stall_after=300.0, critical=False),
             # resolution and redeem: money waits, but trading does not depend on it
-            ("lifecycle", lifecycle.run, None, False),
-            ("ready", lambda: announce_ready(engine, notifier), None, True),
-            ("watchdog", watchdog.run, None, True)]
+            Job("lifecycle", lifecycle.run, critical=False),
+            Job("ready", lambda: announce_ready(engine, notifier)),
+            Job("watchdog", watchdog.run)]
         if alerts.enabled:
-            background.append(("alerts", alerts.run, None, False))
+            background.append(Job("alerts", alerts.run, critical=False))
             if settings.telegram_commands_enabled:
                 control = TelegramControl.from_settings(
                     settings, store=store, limits=engine.limits,
                     status=lambda: engine_status(engine, mode=settings.TRADING_MODE,
                                                  started_at=started,
                                                  targets=len(targets.addresses())))
-                background.append(("telegram", control.run, None, False))
+                background.append(Job("telegram", control.run, critical=False))
             else:
                 log.info("telegram commands off: set TELEGRAM_ADMIN_IDS and "
                          "TELEGRAM_COMMAND_CHAT_IDS to enable them")
@@ -177,8 +175,7 @@ async def run(settings: Settings, wallets: WalletsConfig, env_file: Path | None 
                                                   len(targets.addresses()), __version__))
             # last in, first out: undelivered alerts get a few seconds before the tasks stop
             stack.push_async_callback(alerts.drain, 5.0)
-        for name, factory, stall_after, critical in reversed(background):
-            task = engine.tasks.start(name, factory, stall_after=stall_after, critical=critical)
+        for task in engine.tasks.start_all(reversed(background)):
             stack.callback(task.cancel)
         stack.callback(notifier.stopping)  # registered last: runs first on the way out
         log.info("🔍 Monitoring %d wallets every %s seconds (sources: %s; health on "
@@ -213,7 +210,7 @@ async def _live_readiness(settings: Settings) -> list[doctor.Check] | None:
     return checks
 
 
-def _lifecycle(settings: Settings, store: Store, markets: MarketDirectory, on_event,
+def _lifecycle(settings: Settings, store: Store, markets: MarketDirectory, on_event: OnEvent,
                stack: AsyncExitStack) -> Lifecycle:
     rpc = str(settings.POLYGON_RPC_URL)
     watcher = ResolutionWatcher(str(settings.GAMMA_HOST), markets, rpc_url=rpc)
@@ -247,17 +244,18 @@ async def _upkeep(reconciler: Reconciler, targets: _Targets,
             log_failure(throttle, "upkeep failed", exc)
 
 
-def _market_name(markets: MarketDirectory):
+def _market_name(markets: MarketDirectory) -> Callable[[OrderIntent], str | None]:
     """An intent's market question for alerts, from the directory's cache (no I/O)."""
 
-    def name(intent) -> str | None:
+    def name(intent: OrderIntent) -> str | None:
         info = markets.cached(intent.token_id)
         return f"{info.question} — {info.outcome}" if info and info.question else None
 
     return name
 
 
-async def _exchange(settings: Settings, store: Store, stack: AsyncExitStack):
+async def _exchange(settings: Settings, store: Store, stack: AsyncExitStack) -> Exchange:
+    exchange: Exchange
     if settings.is_live:
         exchange = ClobExchange(settings.CLOB_HOST, settings.CHAIN_ID, settings.PRIVATE_KEY,
                                 settings.SIGNATURE_TYPE, settings.FUNDER_ADDRESS)

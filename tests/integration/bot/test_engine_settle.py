@@ -12,7 +12,8 @@ import httpx
 import pytest
 from test_execution_clob import add_fault, copy_of, exchange, intent, market, matches_of
 
-from polymarket_bot.engine import Engine
+from polymarket_bot.engine import Engine, EngineConfig
+from polymarket_bot.events import Decided, Event, OrderDelayed, OrderFailed, Traded
 from polymarket_bot.execution import ClobExchange
 from polymarket_bot.models import IntentStatus, MarketInfo, OrderIntent, Side
 from polymarket_bot.policy.limits import Limits
@@ -32,15 +33,15 @@ class Events:
     """The engine's events but its decisions, in order."""
 
     def __init__(self) -> None:
-        self.seen: list[tuple[str, dict]] = []
+        self.seen: list[Event] = []
 
-    def __call__(self, kind: str, data: dict) -> None:
-        if kind != "decision":
-            self.seen.append((kind, data))
+    def __call__(self, event: Event) -> None:
+        if not isinstance(event, Decided):
+            self.seen.append(event)
 
     @property
-    def kinds(self) -> list[str]:
-        return [kind for kind, _ in self.seen]
+    def kinds(self) -> list[type]:
+        return [type(event) for event in self.seen]
 
 
 @pytest.fixture
@@ -49,9 +50,9 @@ async def engine(sim: RunningSim, exchange: ClobExchange, tmp_path: Path
     store = Store(tmp_path / "state.db")
     markets = MarketDirectory(sim.urls["gamma"], sim.urls["clob"])
     limits = Limits(max_position_usdc=1000, max_daily_loss_usdc=1000)
-    built = Engine(store=store, exchange=exchange, detectors=[], markets=markets, limits=limits,
-                   wallets=list, kill_switch=lambda: False, max_fill_age=MAX_FILL_AGE,
-                   on_event=Events(), sweep_every=0.05)
+    built = Engine(EngineConfig(max_fill_age=MAX_FILL_AGE, sweep_every=0.05), store=store,
+                   exchange=exchange, detectors=[], markets=markets, limits=limits,
+                   wallets=list, kill_switch=lambda: False, on_event=Events())
     yield built
     await markets.aclose()
     store.close()
@@ -69,8 +70,8 @@ def alert_texts(events: Events) -> list[str]:
     queue = AlertQueue("123456:not-a-real-token", {"high": "-2", "medium": "-2"},
                        api_url="http://127.0.0.1:9")
     handler = engine_event_handler(queue)
-    for kind, data in events.seen:
-        handler(kind, data)
+    for event in events.seen:
+        handler(event)
     return [alert.text for alert in queue._pending["-2"]]
 
 
@@ -90,7 +91,7 @@ async def test_a_fak_answered_live_is_looked_up_until_final(
     done = engine.store.intent(order.id)
     assert (done.status, done.error) == (IntentStatus.DONE, None)
     assert engine.store.position(market.token_id).size == 20
-    assert engine.on_event.kinds == ["trade"]
+    assert engine.on_event.kinds == [Traded]
 
 
 async def test_a_fak_the_exchange_keeps_calling_live_is_cancelled_once_overdue(
@@ -105,7 +106,7 @@ async def test_a_fak_the_exchange_keeps_calling_live_is_cancelled_once_overdue(
     await engine.sweep()  # not overdue yet: asked, still live, nothing cancelled
     assert status(engine, order) is IntentStatus.POSTED
     # past the bound: cancelled, then looked up again (the exchange's real answer)
-    await engine.sweep(now=order.created_at + engine.stuck_after + 1)
+    await engine.sweep(now=order.created_at + engine.config.stuck_after + 1)
     assert status(engine, order) is IntentStatus.DONE
     faults = httpx.get(f"{sim.urls['admin']}/faults").json()
     assert next(f["hits"] for f in faults if f["id"] == cancels) == 1
@@ -116,17 +117,18 @@ async def test_a_post_out_of_retries_is_delayed_not_failed_then_fills_once(
     fault = add_fault(sim, route="/order", method="POST", kind="status", status=503)
     order = planned(engine, market)
     await engine.execute(order)
-    assert engine.on_event.kinds == ["order_delayed"]
-    delayed = engine.on_event.seen[0][1]
-    assert delayed["deadline"] == order.created_at + MAX_FILL_AGE
+    assert engine.on_event.kinds == [OrderDelayed]
+    [delayed] = engine.on_event.seen
+    assert isinstance(delayed, OrderDelayed)
+    assert delayed.deadline == order.created_at + MAX_FILL_AGE
     assert status(engine, order) is IntentStatus.SIGNED
-    await engine.sweep(now=order.created_at + engine.stuck_after + 1)  # still down
-    assert engine.on_event.kinds == ["order_delayed"]  # told once, not once per retry
+    await engine.sweep(now=order.created_at + engine.config.stuck_after + 1)  # still down
+    assert engine.on_event.kinds == [OrderDelayed]  # told once, not once per retry
     httpx.delete(f"{sim.urls['admin']}/faults/{fault}").raise_for_status()
-    await engine.sweep(now=order.created_at + engine.stuck_after + 1)
+    await engine.sweep(now=order.created_at + engine.config.stuck_after + 1)
     done = engine.store.intent(order.id)
     assert (done.status, done.error) == (IntentStatus.DONE, None)  # no stale 503
-    assert engine.on_event.kinds == ["order_delayed", "trade"]
+    assert engine.on_event.kinds == [OrderDelayed, Traded]
     assert len(matches_of(sim, done.order_id)) == 1
     texts = alert_texts(engine.on_event)
     assert texts[0].startswith("⏳ ORDER DELAYED\nBUY 20 ")
@@ -142,7 +144,7 @@ async def test_an_order_is_reported_failed_only_when_it_is_abandoned(
     await engine.sweep(now=order.created_at + MAX_FILL_AGE + 1)
     failed = engine.store.intent(order.id)
     assert failed.status is IntentStatus.FAILED and "abandoned" in failed.error
-    assert engine.on_event.kinds == ["order_delayed", "order_error"]
+    assert engine.on_event.kinds == [OrderDelayed, OrderFailed]
     assert matches_of(sim, failed.order_id) == []
 
 

@@ -20,6 +20,7 @@ from alerts_helpers import (
     wait_messages,
 )
 
+from polymarket_bot.events import BreakerOpened, Decided, OrderFailed, RiskLimitHit, Traded
 from polymarket_bot.models import Action, Decision, OrderIntent, OrderResult, Side
 from polymarket_bot.service import alert_messages as msg
 from polymarket_bot.service.alert_events import engine_event_handler
@@ -194,21 +195,20 @@ async def test_engine_events_become_alerts(sim) -> None:
     result = OrderResult(order_id="o1", status="matched", filled_size=Decimal(10),
                          avg_price=Decimal("0.55"))
 
-    def skip(reason: str) -> dict:
-        return {"fill": None, "decision": Decision(
+    def skip(reason: str) -> Decided:
+        return Decided(Decision(
             fill_key=reason, wallet=WALLET, token_id="1", condition_id=None,
-            action=Action.SKIP, reason=reason, side=Side.BUY, decided_at=time.time())}
+            action=Action.SKIP, reason=reason, side=Side.BUY, decided_at=time.time()))
 
     async with running(queue):
-        handler("trade", {"intent": intent, "result": result})
+        handler(Traded(intent, result))
         assert await queue.drain(20)
-        handler("order_error", {"intent": intent, "error": "not enough balance"})
-        handler("risk_limit", {"limit": "daily_loss", "pnl": Decimal("-120")})
-        handler("circuit_breaker", {"errors": 5})
+        handler(OrderFailed(intent, "not enough balance"))
+        handler(RiskLimitHit("daily_loss", Decimal("-120")))
+        handler(BreakerOpened(5))
         for reason in ("price_band", "price_band", "max_position"):
-            handler("decision", skip(reason))
-        handler("something_new", {})
-        handler("trade", {})  # malformed: logged, never raised into the engine
+            handler(skip(reason))
+        handler(Traded(intent, None))  # type: ignore[arg-type]  # broken: logged, not raised
         handler.flush_skips()  # type: ignore[attr-defined]
         assert await queue.drain(20)
     [trade, skipped] = texts(sim, MEDIUM)

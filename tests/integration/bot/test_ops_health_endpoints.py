@@ -17,7 +17,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from sources_helpers import WHALE, chain_source, clear_faults, fault, inject, load_markets
 
 from polymarket_bot import RELEASE, __version__
-from polymarket_bot.engine import Detector, Engine
+from polymarket_bot.engine import Detector, Engine, EngineConfig
+from polymarket_bot.events import RiskLimitHit
 from polymarket_bot.execution.books import PublicBooks
 from polymarket_bot.execution.paper import PaperExchange
 from polymarket_bot.policy.limits import Limits, WalletRule
@@ -49,14 +50,15 @@ async def running(sim: RunningSim, tmp_path: Path) -> AsyncIterator[Running]:
     books = PublicBooks(sim.urls["clob"])
     chain = chain_source(sim, store)
     metrics = Metrics()
-    engine = Engine(store=store, exchange=PaperExchange(books, store),
+    engine = Engine(EngineConfig(max_fill_age=300), store=store,
+                    exchange=PaperExchange(books, store),
                     detectors=[Detector(FillStream([chain], store, markets=markets), 0.1, "chain")],
                     markets=markets, limits=Limits(max_position_usdc=Decimal(1000),
                                                    max_daily_loss_usdc=Decimal(1000),
                                                    max_trades_per_hour=1000,
                                                    min_trade_interval_s=0,
                                                    wallets=(WalletRule(WHALE),)),
-                    wallets=lambda: [WHALE], kill_switch=lambda: False, max_fill_age=300,
+                    wallets=lambda: [WHALE], kill_switch=lambda: False,
                     on_event=metrics.on_event)
     checker = HealthChecker(engine=engine, store=store, rpc_url=sim.urls["rpc"],
                             clob_host=sim.urls["clob"], kill_switch=lambda: False,
@@ -165,7 +167,7 @@ async def test_metrics_parse_and_count_a_copied_trade(running: Running, sim: Run
         assert time.monotonic() < deadline, [(d["reason"], d["detail"], d["error"])
                                              for d in running.store.decisions()]
         await asyncio.sleep(0.1)
-    running.engine.on_event("risk_limit", {"limit": "daily_loss", "pnl": Decimal(-5)})
+    running.engine.on_event(RiskLimitHit("daily_loss", Decimal(-5)))
     async with httpx.AsyncClient(trust_env=False) as client:
         reply = await client.get(f"{running.server.url}/metrics", timeout=5)
     assert reply.status_code == 200

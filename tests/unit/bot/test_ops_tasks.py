@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from polymarket_bot.service.tasks import Tasks, Throttle
+from polymarket_bot.service.tasks import Job, Tasks, Throttle
 
 
 async def settle(condition, rounds: int = 2000) -> None:
@@ -96,3 +96,23 @@ async def test_an_auxiliary_task_is_restarted_however_often_it_fails() -> None:
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+
+
+async def test_jobs_start_under_their_names_with_their_supervision() -> None:
+    fatal: list[str] = []
+
+    async def broken() -> None:
+        raise OSError("network unreachable")
+
+    tasks = Tasks(on_fatal=fatal.append, fatal_after=2, max_delay=0)
+    started = tasks.start_all([Job("watchdog", asyncio.Event().wait, stall_after=3600),
+                               Job("alerts", broken, critical=False)])
+    assert [task.get_name() for task in started] == ["watchdog", "alerts"]
+    await settle(lambda: tasks.snapshot()["alerts"]["restarts"] >= 3)
+    views = tasks.snapshot()
+    assert list(views) == ["watchdog", "alerts"]  # /health shows each job by its name
+    assert views["watchdog"]["state"] == "running" and views["alerts"]["status"] == "degraded"
+    assert fatal == []  # an auxiliary job fails for as long as it takes
+    for task in tasks.cancel():
+        with pytest.raises(asyncio.CancelledError):
+            await task

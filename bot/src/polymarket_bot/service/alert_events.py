@@ -1,8 +1,8 @@
-"""Mapping the engine's `on_event(kind, data)` callbacks to alerts.
+"""Mapping the running bot's events (`polymarket_bot.events`) to alerts.
 
-trade -> medium TRADE EXECUTED, order_error -> high (final: the bot gave up on the order),
-order_delayed -> high (not final: posted again until its deadline), circuit_breaker -> critical,
-risk_limit -> high, decision skips -> counted and sent as one periodic summary (medium).
+Traded -> medium TRADE EXECUTED, OrderFailed -> high (final: the bot gave up on the order),
+OrderDelayed -> high (not final: posted again until its deadline), BreakerOpened -> critical,
+RiskLimitHit -> high, skips (Decided) -> counted and sent as one periodic summary (medium).
 Runs inside the engine's call: it only formats text and calls the non-blocking `submit`.
 """
 
@@ -16,6 +16,20 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from polymarket_bot.events import (
+    BreakerOpened,
+    Decided,
+    Event,
+    MarketResolved,
+    OnEvent,
+    OrderDelayed,
+    OrderFailed,
+    Redeemed,
+    RedeemFailed,
+    RiskLimitHit,
+    Traded,
+)
+from polymarket_bot.models import Action, OrderIntent
 from polymarket_bot.service import alert_messages as msg
 from polymarket_bot.service.alerts import AlertQueue
 
@@ -24,7 +38,8 @@ log = logging.getLogger(__name__)
 SKIP_WINDOW_S = 900.0  # one skipped-trades summary per 15 minutes at most
 
 
-def _market(intent: Any, market_name: Callable[[Any], str | None] | None) -> str:
+def _market(intent: OrderIntent, market_name: Callable[[OrderIntent], str | None] | None
+            ) -> str:
     name = None
     if market_name is not None:
         try:
@@ -38,7 +53,7 @@ class EngineAlerts:
     """The callable given to `Engine(on_event=...)`."""
 
     def __init__(self, queue: AlertQueue, *, label_for: Callable[[str], str | None] | None = None,
-                 market_name: Callable[[Any], str | None] | None = None,
+                 market_name: Callable[[OrderIntent], str | None] | None = None,
                  skip_window: float = SKIP_WINDOW_S,
                  skip_severity: msg.Severity = "medium") -> None:
         self.queue = queue
@@ -50,11 +65,11 @@ class EngineAlerts:
         self._window_start = time.monotonic()
         queue.every(skip_window, self.flush_skips)
 
-    def __call__(self, kind: str, data: dict) -> None:
+    def __call__(self, event: Event) -> None:
         try:
-            self._handle(kind, data)
+            self._handle(event)
         except Exception:  # never let alerting break the engine's loop
-            log.exception("could not turn engine event %s into an alert", kind)
+            log.exception("could not turn engine event %s into an alert", type(event).__name__)
 
     def _label(self, wallet: str) -> str | None:
         if self.label_for is None:
@@ -64,49 +79,42 @@ class EngineAlerts:
         except Exception:
             return None
 
-    def _handle(self, kind: str, data: dict) -> None:
-        if kind == "trade":
-            intent, result = data["intent"], data["result"]
-            size = result.filled_size or intent.size
-            built = msg.trade_executed(
-                side=str(getattr(intent.side, "value", intent.side)), size=size,
-                price=result.avg_price or intent.limit_price,
-                market=_market(intent, self.market_name), wallet=intent.wallet,
-                label=self._label(intent.wallet), status=result.status)
-        elif kind == "order_error":
-            intent = data["intent"]
-            built = msg.order_error(side=str(getattr(intent.side, "value", intent.side)),
-                                    size=intent.size, market=_market(intent, self.market_name),
-                                    error_text=str(data.get("error", "")))
-        elif kind == "order_delayed":
-            intent = data["intent"]
-            until = datetime.fromtimestamp(float(data["deadline"]), UTC)
-            built = msg.order_delayed(side=str(getattr(intent.side, "value", intent.side)),
-                                      size=intent.size, market=_market(intent, self.market_name),
-                                      error_text=str(data.get("error", "")),
-                                      until=until.strftime("%H:%M:%S UTC"))
-        elif kind == "circuit_breaker":
-            built = msg.circuit_breaker(int(data.get("errors", 0)))
-        elif kind == "risk_limit":
-            built = msg.risk_limit(str(data.get("limit", "?")), data.get("pnl"))
-        elif kind == "resolved":
-            position, label = data["position"], data["label"]
-            built = msg.market_resolved(label.market, label.outcome, position.shares,
-                                        position.payout, position.pnl)
-        elif kind == "redeemed":
-            outcome, label = data["outcome"], data["label"]
-            built = msg.redeemed(label.market, label.outcome, outcome.shares, outcome.payout)
-        elif kind == "redeem_failed":
-            outcome, label = data["outcome"], data["label"]
-            built = msg.redeem_problem(label.market, outcome.status, outcome.expected,
-                                       outcome.detail)
-        elif kind == "decision":
-            decision = data["decision"]
-            if str(getattr(decision.action, "value", decision.action)) != "copy":
-                self.skips[decision.reason] += 1
-            return
-        else:
-            return
+    def _handle(self, event: Event) -> None:
+        match event:
+            case Traded(intent=intent, result=result):
+                built = msg.trade_executed(
+                    side=intent.side.value, size=result.filled_size or intent.size,
+                    price=result.avg_price or intent.limit_price,
+                    market=_market(intent, self.market_name), wallet=intent.wallet,
+                    label=self._label(intent.wallet), status=result.status)
+            case OrderFailed(intent=intent, error=error):
+                built = msg.order_error(side=intent.side.value, size=intent.size,
+                                        market=_market(intent, self.market_name),
+                                        error_text=error)
+            case OrderDelayed(intent=intent, error=error, deadline=deadline):
+                until = datetime.fromtimestamp(deadline, UTC)
+                built = msg.order_delayed(side=intent.side.value, size=intent.size,
+                                          market=_market(intent, self.market_name),
+                                          error_text=error, until=until.strftime("%H:%M:%S UTC"))
+            case BreakerOpened(errors=errors):
+                built = msg.circuit_breaker(errors)
+            case RiskLimitHit(limit=limit, pnl=pnl):
+                built = msg.risk_limit(limit, pnl)
+            case MarketResolved(position=position, label=label):
+                built = msg.market_resolved(label.market, label.outcome, position.shares,
+                                            position.payout, position.pnl)
+            case Redeemed(outcome=outcome, label=label):
+                built = msg.redeemed(label.market, label.outcome, outcome.shares,
+                                     outcome.payout)
+            case RedeemFailed(outcome=outcome, label=label):
+                built = msg.redeem_problem(label.market, outcome.status, outcome.expected,
+                                           outcome.detail)
+            case Decided(decision=decision):
+                if decision.action is not Action.COPY:
+                    self.skips[decision.reason] += 1
+                return
+            case _:
+                return
         self.queue.submit(*built)
 
     def flush_skips(self) -> None:
@@ -120,7 +128,7 @@ class EngineAlerts:
         self.queue.submit(kind, text, self.skip_severity)
 
 
-def engine_event_handler(queue: AlertQueue, **kwargs: Any) -> Callable[[str, dict], None]:
+def engine_event_handler(queue: AlertQueue, **kwargs: Any) -> OnEvent:
     return EngineAlerts(queue, **kwargs)
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -26,6 +25,16 @@ from prometheus_client import (
 )
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from polymarket_bot.events import (
+    BreakerOpened,
+    Decided,
+    Event,
+    OnEvent,
+    OrderDelayed,
+    OrderFailed,
+    RiskLimitHit,
+    Traded,
+)
 from polymarket_bot.policy import reasons
 
 from .health import alerts_counts, alerts_depth, alerts_success_rate
@@ -41,19 +50,18 @@ RISK_REASONS = frozenset({
     reasons.TRADE_FREQUENCY, reasons.MIN_INTERVAL, reasons.MAX_OPEN_POSITIONS,
     reasons.MAX_POSITION, reasons.NO_BALANCE,
 })
-Handler = Callable[[str, dict], None]
 
 
-def chain_events(*handlers: Handler | None) -> Handler:
+def chain_events(*handlers: OnEvent | None) -> OnEvent:
     """One `on_event` calling each handler in turn; a failing handler never breaks the loop."""
     active = [h for h in handlers if h is not None]
 
-    def on_event(kind: str, data: dict) -> None:
+    def on_event(event: Event) -> None:
         for handler in active:
             try:
-                handler(kind, data)
+                handler(event)
             except Exception:
-                log.exception("event handler failed for %s", kind)
+                log.exception("event handler failed for %s", type(event).__name__)
 
     return on_event
 
@@ -130,23 +138,21 @@ class Metrics:
 
     # ---- the hot path ---------------------------------------------------------------------
 
-    def on_event(self, kind: str, data: dict) -> None:
+    def on_event(self, event: Event) -> None:
         """The engine's events. Cheap by design: counters only."""
-        if kind == "decision":
-            decision = data["decision"]
-            action = str(getattr(decision.action, "value", decision.action))
-            self.decisions.labels(action, decision.reason).inc()
-            if decision.reason in RISK_REASONS:
-                self.risk_hits.labels(decision.reason).inc()
-        elif kind == "risk_limit":
-            self.risk_hits.labels(str(data.get("limit", "unknown"))).inc()
-        elif kind == "trade":
-            side = getattr(data["intent"], "side", "?")
-            self.trades.labels(str(getattr(side, "value", side))).inc()
-        elif kind in ("order_error", "order_delayed"):
-            self.errors.labels("order").inc()
-        elif kind == "circuit_breaker":
-            self.breaker_trips.inc()
+        match event:
+            case Decided(decision=decision):
+                self.decisions.labels(decision.action.value, decision.reason).inc()
+                if decision.reason in RISK_REASONS:
+                    self.risk_hits.labels(decision.reason).inc()
+            case RiskLimitHit(limit=limit):
+                self.risk_hits.labels(limit).inc()
+            case Traded(intent=intent):
+                self.trades.labels(intent.side.value).inc()
+            case OrderFailed() | OrderDelayed():
+                self.errors.labels("order").inc()
+            case BreakerOpened():
+                self.breaker_trips.inc()
 
     def observe(self, seconds: float, path: str = "detect_to_post") -> None:
         """A response time measured elsewhere (when not read from engine.stats.latencies)."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -78,6 +78,17 @@ def log_failure(throttle: Throttle, what: str, exc: BaseException) -> None:
         log.error("%s: %s%s", what, error_key(exc), more, exc_info=exc if first else None)
 
 
+@dataclass(frozen=True)
+class Job:
+    """A background task as the bot declares it: its name (the key /health shows it under),
+    what it runs, and how it is supervised."""
+
+    name: str
+    run: Callable[[], Awaitable[Any]]
+    stall_after: float | None = None  # seconds without a `beat` before it counts as stalled
+    critical: bool = True  # one that keeps failing stops the bot (see the module's doc)
+
+
 @dataclass
 class TaskInfo:
     name: str
@@ -125,6 +136,11 @@ class Tasks:
         self._tasks[name] = info
         info.task = asyncio.create_task(self._supervise(info), name=name)
         return info.task
+
+    def start_all(self, jobs: Iterable[Job]) -> list[asyncio.Task]:
+        """Start each job under its name, in order; returns their supervisors' tasks."""
+        return [self.start(job.name, job.run, stall_after=job.stall_after,
+                           critical=job.critical) for job in jobs]
 
     def beat(self, name: str) -> None:
         info = self._tasks.get(name)
