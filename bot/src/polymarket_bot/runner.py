@@ -65,6 +65,8 @@ from .state.lock import AlreadyRunning, state_lock
 from .state.store import DB_FILE, Store, write_failure
 
 log = logging.getLogger("polymarket_bot")
+
+
 def main(args: argparse.Namespace) -> int:
     try:
         settings, wallets = load_all(args.env_file)
