@@ -36,10 +36,10 @@ from polymarket_bot.models import (
 )
 from polymarket_bot.state import integrity, ledger
 from polymarket_bot.state.ledger import ZERO, Holding, q6, text
+from polymarket_bot.state.open_intents import UNRESOLVED, OpenIntent, OpenIntents
 from polymarket_bot.state.resolution import DONE, ResolutionBooks
 from polymarket_bot.state.schema import MIGRATIONS, Migration, migrate
 
-UNRESOLVED = (IntentStatus.PENDING, IntentStatus.SIGNED, IntentStatus.POSTED)
 FINAL = (IntentStatus.DONE, IntentStatus.FAILED)
 _SEEN_CHUNK = 500  # stays under SQLite's bound-parameter limit
 _INTENT_COLUMNS = ("id, fill_key, wallet, token_id, condition_id, side, size, limit_price, "
@@ -83,6 +83,7 @@ class Store(ResolutionBooks):
         _create_private(self.path)
         self._lock = threading.RLock()
         self._batch_depth = 0
+        self._open: OpenIntents | None = None  # unresolved intents, for limits; None: unread
         # (unix time, what) of the last write the disk refused; None once a write succeeds
         self.write_error: tuple[float, str] | None = None
         self._db = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None,
@@ -149,6 +150,7 @@ class Store(ResolutionBooks):
         self.write_error = None
 
     def _rollback(self) -> None:
+        self._open = None  # it may hold intents the rollback undid
         # SQLite may have rolled back already (it does on SQLITE_FULL): a second ROLLBACK
         # would raise and hide the real error
         if self._db.in_transaction:
@@ -255,6 +257,10 @@ class Store(ResolutionBooks):
                      text(intent.limit_price), intent.order_type, intent.expires_at,
                      intent.status.value, intent.order_id, intent.error, intent.created_at,
                      time.time()))
+                if self._open is not None:
+                    self._open.add(OpenIntent(intent.id, intent.side, intent.token_id,
+                                              intent.condition_id, intent.wallet, intent.size,
+                                              intent.limit_price, ZERO))
             held = _target_holding(db, fill.wallet, fill.token_id) or ZERO
             held = held + fill.size if fill.side is Side.BUY else max(ZERO, held - fill.size)
             _set_target_holding(db, fill.wallet, fill.token_id, held)
@@ -283,6 +289,7 @@ class Store(ResolutionBooks):
     def mark_failed(self, intent_id: str, error: str) -> None:
         """Give up on an intent. One that already filled in part is DONE, not FAILED."""
         with self._tx() as db:
+            self._forget_open()  # inside the transaction's lock: no thread reads in between
             filled = _applied_size(db, intent_id)
             status = IntentStatus.DONE if filled > 0 else IntentStatus.FAILED
             db.execute("UPDATE intents SET status = ?, error = ?, updated_at = ? WHERE id = ?",
@@ -297,6 +304,7 @@ class Store(ResolutionBooks):
         """
         now = time.time() if now is None else now
         with self._tx(durable=False) as db:
+            self._forget_open()  # inside the transaction's lock: no thread reads in between
             intent = _intent(db, intent_id)
             if intent is None:
                 raise KeyError(f"unknown intent {intent_id}")
@@ -491,22 +499,21 @@ class Store(ResolutionBooks):
 
     def _pending(self, side: Side, *, condition_id: str | None = None,
                  wallet: str | None = None) -> list[tuple[str, str, Decimal, Decimal, Decimal]]:
-        """Unresolved intents of a side: (id, token, size, limit price, filled so far)."""
-        marks = ",".join("?" * len(UNRESOLVED))
-        sql = (f"SELECT i.id, i.token_id, i.size, i.limit_price, "
-               f"(SELECT GROUP_CONCAT(o.filled_size, ' ') FROM orders o "
-               f"WHERE o.intent_id = i.id) AS filled "
-               f"FROM intents i WHERE i.side = ? AND i.status IN ({marks})")
-        params: list[object] = [side.value, *(s.value for s in UNRESOLVED)]
-        if condition_id is not None:
-            sql += " AND i.condition_id = ?"
-            params.append(condition_id)
-        if wallet is not None:
-            sql += " AND i.wallet = ?"
-            params.append(wallet)
-        return [(row["id"], row["token_id"], Decimal(row["size"]), Decimal(row["limit_price"]),
-                 sum((Decimal(v) for v in (row["filled"] or "").split()), ZERO))
-                for row in self._read(sql, params)]
+        """Unresolved intents of a side: (id, token, size, limit price, filled so far).
+
+        Asked for every decision, so read from the table once and then kept in memory: a new
+        intent is added as it is recorded, and whatever settles, fills or fails an intent drops
+        the copy (`_forget_open`), to be read again on the next question."""
+        with self._lock:
+            if self._open is None:
+                self._open = OpenIntents.read(self._db)
+            found = self._open.of(side, condition_id=condition_id, wallet=wallet)
+        return [(o.id, o.token_id, o.size, o.limit_price, o.filled) for o in found]
+
+    def _forget_open(self) -> None:
+        """Intents or their orders are about to change: read them again when next asked. Call
+        it inside the write's transaction, so no other thread reads them in between."""
+        self._open = None
 
     # --- the decision journal ---------------------------------------------------------------
 
