@@ -19,7 +19,7 @@ TOKENS = {CONDITIONS[0]: ["1001", "1002"], CONDITIONS[1]: ["2001"]}
 
 
 def _views(store: Store) -> tuple:
-    return (tuple(store.exposure(c) for c in CONDITIONS),
+    return (tuple(store.exposure(c) for c in CONDITIONS), store.open_positions(),
             tuple(sorted(store.copied_by_wallet(w).items()) for w in (WALLET, OTHER_WALLET)))
 
 

@@ -9,6 +9,8 @@ read whole and handed on as a `Reply`, so retries and error handling do not depe
 from __future__ import annotations
 
 import json
+import urllib.parse
+import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -41,16 +43,18 @@ class OrderPoster:
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._headers = dict(headers)
         self._session: aiohttp.ClientSession | None = None
+        # aiohttp's trust_env would read the proxy settings and ~/.netrc on every request
+        self._proxy = _env_proxy(self._host)
 
     async def post(self, path: str, body: bytes, headers: Mapping[str, str]) -> Reply:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
-                headers=self._headers, timeout=self._timeout, trust_env=True,  # as httpx
+                headers=self._headers, timeout=self._timeout,
                 # the body is sent as given (the HMAC covers it); no cookies are kept
                 cookie_jar=aiohttp.DummyCookieJar())
         try:
-            async with self._session.post(self._host + path, data=body,
-                                          headers=headers) as reply:
+            async with self._session.post(self._host + path, data=body, headers=headers,
+                                          proxy=self._proxy) as reply:
                 text = await reply.text(errors="replace")
                 return Reply(reply.status, text, reply.headers)
         except TimeoutError:
@@ -61,3 +65,12 @@ class OrderPoster:
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
+
+
+def _env_proxy(url: str) -> str | None:
+    """The proxy HTTP(S)_PROXY and NO_PROXY name for `url`, read once (as httpx does)."""
+    parts = urllib.parse.urlsplit(url)
+    proxy = urllib.request.getproxies().get(parts.scheme)
+    if proxy and not urllib.request.proxy_bypass(parts.hostname or ""):
+        return proxy
+    return None

@@ -257,7 +257,7 @@ class Store(ResolutionBooks):
                      text(intent.limit_price), intent.order_type, intent.expires_at,
                      intent.status.value, intent.order_id, intent.error, intent.created_at,
                      time.time()))
-                if self._open is not None:
+                if self._open is not None:  # a rollback forgets it
                     self._open.add(OpenIntent(intent.id, intent.side, intent.token_id,
                                               intent.condition_id, intent.wallet, intent.size,
                                               intent.limit_price, ZERO))
@@ -289,11 +289,11 @@ class Store(ResolutionBooks):
     def mark_failed(self, intent_id: str, error: str) -> None:
         """Give up on an intent. One that already filled in part is DONE, not FAILED."""
         with self._tx() as db:
-            self._forget_open()  # inside the transaction's lock: no thread reads in between
             filled = _applied_size(db, intent_id)
             status = IntentStatus.DONE if filled > 0 else IntentStatus.FAILED
             db.execute("UPDATE intents SET status = ?, error = ?, updated_at = ? WHERE id = ?",
                        (status.value, error, time.time(), intent_id))
+            self._refresh_open(db, intent_id)
 
     def apply_result(self, intent_id: str, result: OrderResult, fee: Decimal = ZERO, *,
                      now: float | None = None) -> None:
@@ -304,7 +304,6 @@ class Store(ResolutionBooks):
         """
         now = time.time() if now is None else now
         with self._tx(durable=False) as db:
-            self._forget_open()  # inside the transaction's lock: no thread reads in between
             intent = _intent(db, intent_id)
             if intent is None:
                 raise KeyError(f"unknown intent {intent_id}")
@@ -339,6 +338,7 @@ class Store(ResolutionBooks):
                        "updated_at = ? WHERE id = ?",
                        (status.value, settled, result.error, result.error, result.order_id,
                         now, intent_id))
+            self._refresh_open(db, intent_id)
 
     def _apply_fill(self, db: sqlite3.Connection, intent: OrderIntent, result: OrderResult,
                     fee: Decimal, before: tuple[Decimal, Decimal, Decimal],
@@ -434,20 +434,17 @@ class Store(ResolutionBooks):
         unresolved buys in it may still spend."""
         held = sum((Decimal(row["cost"]) for row in self._read(
             "SELECT cost FROM positions WHERE condition_id = ?", (condition_id,))), ZERO)
-        pending = sum(((size - filled) * price for _, _, size, price, filled
-                       in self._pending(Side.BUY, condition_id=condition_id)), ZERO)
+        with self._lock:
+            pending = self._open_intents().unfilled_cost(Side.BUY, condition_id)
         return q6(held + pending)
 
     def open_positions(self) -> int:
         """Tokens we hold, plus tokens an unresolved buy is about to open."""
-        # counted in SQL: asked before every buy decision, it must not parse every row
-        marks = ",".join("?" * len(UNRESOLVED))
-        rows = self._read(
-            f"SELECT COUNT(*) AS n FROM (SELECT token_id FROM positions "
-            f"WHERE CAST(size AS REAL) >= {DUST} UNION SELECT token_id FROM intents "
-            f"WHERE side = ? AND status IN ({marks}))",
-            [Side.BUY.value, *(s.value for s in UNRESOLVED)])
-        return int(rows[0]["n"])
+        # asked before every buy decision: held tokens filtered in SQL, open buys kept in memory
+        with self._lock:
+            held = {row[0] for row in self._db.execute(
+                f"SELECT token_id FROM positions WHERE CAST(size AS REAL) >= {DUST}")}
+            return len(held | self._open_intents().tokens(Side.BUY))
 
     def trades_since(self, ts: float) -> int:
         """Our copy orders created since `ts`, except those that failed (nothing was traded)."""
@@ -499,20 +496,29 @@ class Store(ResolutionBooks):
 
     def _pending(self, side: Side, *, condition_id: str | None = None,
                  wallet: str | None = None) -> list[tuple[str, str, Decimal, Decimal, Decimal]]:
-        """Unresolved intents of a side: (id, token, size, limit price, filled so far).
-
-        Asked for every decision, so read from the table once and then kept in memory: a new
-        intent is added as it is recorded, and whatever settles, fills or fails an intent drops
-        the copy (`_forget_open`), to be read again on the next question."""
+        """Unresolved intents of a side in a market or of a wallet: (id, token, size, limit
+        price, filled so far)."""
         with self._lock:
-            if self._open is None:
-                self._open = OpenIntents.read(self._db)
-            found = self._open.of(side, condition_id=condition_id, wallet=wallet)
-        return [(o.id, o.token_id, o.size, o.limit_price, o.filled) for o in found]
+            found = self._open_intents().of_market(side, condition_id) if condition_id \
+                else self._open_intents().of_wallet(side, wallet or "")
+        return [(o.id, o.token_id, o.size, o.limit_price, o.filled) for o in found
+                if wallet is None or o.wallet == wallet]
+
+    def _open_intents(self) -> OpenIntents:
+        """Asked for every decision, so read from the table once and then kept current by the
+        writes that change an intent (call with the lock held)."""
+        if self._open is None:
+            self._open = OpenIntents.read(self._db)
+        return self._open
+
+    def _refresh_open(self, db: sqlite3.Connection, intent_id: str) -> None:
+        """An intent or its orders changed: update the kept copy, inside the transaction (its
+        lock: no thread reads in between; a rollback forgets the copy)."""
+        if self._open is not None:
+            self._open.refresh(db, intent_id)
 
     def _forget_open(self) -> None:
-        """Intents or their orders are about to change: read them again when next asked. Call
-        it inside the write's transaction, so no other thread reads them in between."""
+        """Many intents changed: read them again when next asked (inside the transaction)."""
         self._open = None
 
     # --- the decision journal ---------------------------------------------------------------
