@@ -10,9 +10,9 @@ with `git archive`) and the current one.
 - internal: the bot's own detect→posted time (its log line `detect_to_post_ms`) less the time the
   simulator took to answer that POST /order (the exchange's share, from its admin API);
 - end to end: the fill becoming visible at the source (the block that carries it is mined; the
-  Data API shows mined fills only) → our order matched at the exchange, both on the simulator's
-  clock; once more with Polygon's 2 s blocks (chain source, current tree), which is what a user
-  sees;
+  Data API shows mined fills only) → our order matched at the exchange, the bot's part; and the
+  target's order matched → ours matched, what a user sees (it waits for the block); both on the
+  simulator's clock, the latter once more with Polygon's 2 s blocks (chain source, current tree);
 - CPU % of one core and peak RSS of the bot process, from /proc; CPU ms per copied order in the
   burst.
 
