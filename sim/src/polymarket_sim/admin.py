@@ -122,6 +122,7 @@ def build_app(sim: Sim) -> web.Application:
     app.router.add_post("/liquidity", _liquidity)
     app.router.add_post("/trades", _trade)
     app.router.add_get("/matches", _matches)
+    app.router.add_get("/order-seconds", _order_seconds)
     app.router.add_post("/scenario", _scenario)
     app.router.add_post("/resolve", _resolve)
     app.router.add_get("/geoblock", _geoblock_get)
@@ -270,6 +271,11 @@ async def _matches(request: web.Request) -> web.Response:
     address = request.query.get("address")
     matches = sim.ledger.for_address(address) if address else list(sim.ledger.matches)
     return web.json_response([match_dict(m) for m in matches])
+
+
+async def _order_seconds(request: web.Request) -> web.Response:
+    """How long the CLOB took to answer each POST /order, by order id (for benches)."""
+    return web.json_response(_sim(request).order_seconds)
 
 
 def match_dict(match: Match) -> dict:

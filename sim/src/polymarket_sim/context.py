@@ -31,6 +31,9 @@ class Sim:
     positions_lag: float = 0.0
     # called with each wallet redemption mined (the Data API's REDEEM rows)
     redemption_listeners: list[Callable[[Redemption], None]] = field(default_factory=list)
+    # seconds the CLOB took to answer each POST /order, by order id: benches subtract the
+    # exchange's own time from the bot's detect→posted
+    order_seconds: dict[str, float] = field(default_factory=dict)
     # set by the service builders in app.py
     engine: Engine | None = None
     chain: ChainNode | None = None

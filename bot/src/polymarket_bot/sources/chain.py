@@ -15,6 +15,7 @@ the scan starts at the first block inside `max_age + report_window` and drops wh
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
@@ -146,6 +147,13 @@ class DecodedLog:
     block_timestamp: int | None
 
 
+@functools.lru_cache(maxsize=65536)
+def _checksummed(word: str) -> str:
+    """A target's address from its topic word; cached: the same few wallets fill again and
+    again, and checksumming hashes the address each time."""
+    return to_checksum_address("0x" + word[-40:])
+
+
 def decode_log(raw: Any, exchanges: frozenset[str], wanted: frozenset[str]) -> DecodedLog | None:
     """An OrderFilled of a target, None for a log that is not one of ours; BadLog if malformed."""
     if not isinstance(raw, dict):
@@ -191,7 +199,7 @@ def decode_log(raw: Any, exchanges: frozenset[str], wanted: frozenset[str]) -> D
         block_hash=_word32(raw.get("blockHash"), "blockHash"),
         log_index=_quantity(raw.get("logIndex"), "logIndex"),
         tx_hash=_word32(raw.get("transactionHash"), "transactionHash"),
-        wallet=to_checksum_address("0x" + maker[-40:]), token_id=str(token), side=side,
+        wallet=_checksummed(maker), token_id=str(token), side=side,
         shares_units=shares, usdc_units=usdc,
         block_timestamp=None if timestamp is None else _quantity(timestamp, "blockTimestamp"))
 

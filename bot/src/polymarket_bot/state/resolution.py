@@ -75,6 +75,8 @@ class _Db(Protocol):
 
     def _read(self, sql: str, params: tuple | list = ()) -> list[sqlite3.Row]: ...
 
+    def _forget_open(self) -> None: ...
+
 
 class ResolutionBooks:
     """Store methods for resolution and redemption (mixed into `Store`)."""
@@ -95,6 +97,7 @@ class ResolutionBooks:
         if any(not 0 <= price <= 1 for price in prices.values()):
             raise ValueError(f"payouts of {condition_id} must be within [0, 1]: {payouts}")
         with self._tx() as db:
+            self._forget_open()  # pending copies of the market fail below
             inserted = db.execute(
                 "INSERT INTO resolutions (condition_id, payouts, neg_risk, source, resolved_at) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (condition_id) DO NOTHING",

@@ -36,11 +36,11 @@ from polymarket_bot.models import (
 )
 from polymarket_bot.state import integrity, ledger
 from polymarket_bot.state.ledger import ZERO, Holding, q6, text
+from polymarket_bot.state.open_intents import UNRESOLVED, OpenIntent, OpenIntents
 from polymarket_bot.state.reports import Reports
 from polymarket_bot.state.resolution import DONE, ResolutionBooks
 from polymarket_bot.state.schema import MIGRATIONS, Migration, migrate, schema_version
 
-UNRESOLVED = (IntentStatus.PENDING, IntentStatus.SIGNED, IntentStatus.POSTED)
 FINAL = (IntentStatus.DONE, IntentStatus.FAILED)
 _SEEN_CHUNK = 500  # stays under SQLite's bound-parameter limit
 _INTENT_COLUMNS = ("id, fill_key, wallet, token_id, condition_id, side, size, limit_price, "
@@ -88,6 +88,7 @@ class Store(ResolutionBooks, Reports):
             _create_private(self.path)
         self._lock = threading.RLock()
         self._batch_depth = 0
+        self._open: OpenIntents | None = None  # unresolved intents, for limits; None: unread
         # (unix time, what) of the last write the disk refused; None once a write succeeds
         self.write_error: tuple[float, str] | None = None
         self._db = sqlite3.connect(
@@ -158,6 +159,7 @@ class Store(ResolutionBooks, Reports):
         self.write_error = None
 
     def _rollback(self) -> None:
+        self._open = None  # it may hold intents the rollback undid
         # SQLite may have rolled back already (it does on SQLITE_FULL): a second ROLLBACK
         # would raise and hide the real error
         if self._db.in_transaction:
@@ -264,6 +266,10 @@ class Store(ResolutionBooks, Reports):
                      text(intent.limit_price), intent.order_type, intent.expires_at,
                      intent.status.value, intent.order_id, intent.error, intent.created_at,
                      time.time()))
+                if self._open is not None:  # a rollback forgets it
+                    self._open.add(OpenIntent(intent.id, intent.side, intent.token_id,
+                                              intent.condition_id, intent.wallet, intent.size,
+                                              intent.limit_price, ZERO))
             held = _target_holding(db, fill.wallet, fill.token_id) or ZERO
             held = held + fill.size if fill.side is Side.BUY else max(ZERO, held - fill.size)
             _set_target_holding(db, fill.wallet, fill.token_id, held)
@@ -296,6 +302,7 @@ class Store(ResolutionBooks, Reports):
             status = IntentStatus.DONE if filled > 0 else IntentStatus.FAILED
             db.execute("UPDATE intents SET status = ?, error = ?, updated_at = ? WHERE id = ?",
                        (status.value, error, time.time(), intent_id))
+            self._refresh_open(db, intent_id)
 
     def apply_result(self, intent_id: str, result: OrderResult, fee: Decimal = ZERO, *,
                      now: float | None = None) -> None:
@@ -340,6 +347,7 @@ class Store(ResolutionBooks, Reports):
                        "updated_at = ? WHERE id = ?",
                        (status.value, settled, result.error, result.error, result.order_id,
                         now, intent_id))
+            self._refresh_open(db, intent_id)
 
     def _apply_fill(self, db: sqlite3.Connection, intent: OrderIntent, result: OrderResult,
                     fee: Decimal, before: tuple[Decimal, Decimal, Decimal],
@@ -435,20 +443,17 @@ class Store(ResolutionBooks, Reports):
         unresolved buys in it may still spend."""
         held = sum((Decimal(row["cost"]) for row in self._read(
             "SELECT cost FROM positions WHERE condition_id = ?", (condition_id,))), ZERO)
-        pending = sum(((size - filled) * price for _, _, size, price, filled
-                       in self._pending(Side.BUY, condition_id=condition_id)), ZERO)
+        with self._lock:
+            pending = self._open_intents().unfilled_cost(Side.BUY, condition_id)
         return q6(held + pending)
 
     def open_positions(self) -> int:
         """Tokens we hold, plus tokens an unresolved buy is about to open."""
-        # counted in SQL: asked before every buy decision, it must not parse every row
-        marks = ",".join("?" * len(UNRESOLVED))
-        rows = self._read(
-            f"SELECT COUNT(*) AS n FROM (SELECT token_id FROM positions "
-            f"WHERE CAST(size AS REAL) >= {DUST} UNION SELECT token_id FROM intents "
-            f"WHERE side = ? AND status IN ({marks}))",
-            [Side.BUY.value, *(s.value for s in UNRESOLVED)])
-        return int(rows[0]["n"])
+        # asked before every buy decision: held tokens filtered in SQL, open buys kept in memory
+        with self._lock:
+            held = {row[0] for row in self._db.execute(
+                f"SELECT token_id FROM positions WHERE CAST(size AS REAL) >= {DUST}")}
+            return len(held | self._open_intents().tokens(Side.BUY))
 
     def trades_since(self, ts: float) -> int:
         """Our copy orders created since `ts`, except those that failed (nothing was traded)."""
@@ -500,22 +505,30 @@ class Store(ResolutionBooks, Reports):
 
     def _pending(self, side: Side, *, condition_id: str | None = None,
                  wallet: str | None = None) -> list[tuple[str, str, Decimal, Decimal, Decimal]]:
-        """Unresolved intents of a side: (id, token, size, limit price, filled so far)."""
-        marks = ",".join("?" * len(UNRESOLVED))
-        sql = (f"SELECT i.id, i.token_id, i.size, i.limit_price, "
-               f"(SELECT GROUP_CONCAT(o.filled_size, ' ') FROM orders o "
-               f"WHERE o.intent_id = i.id) AS filled "
-               f"FROM intents i WHERE i.side = ? AND i.status IN ({marks})")
-        params: list[object] = [side.value, *(s.value for s in UNRESOLVED)]
-        if condition_id is not None:
-            sql += " AND i.condition_id = ?"
-            params.append(condition_id)
-        if wallet is not None:
-            sql += " AND i.wallet = ?"
-            params.append(wallet)
-        return [(row["id"], row["token_id"], Decimal(row["size"]), Decimal(row["limit_price"]),
-                 sum((Decimal(v) for v in (row["filled"] or "").split()), ZERO))
-                for row in self._read(sql, params)]
+        """Unresolved intents of a side in a market or of a wallet: (id, token, size, limit
+        price, filled so far)."""
+        with self._lock:
+            found = self._open_intents().of_market(side, condition_id) if condition_id \
+                else self._open_intents().of_wallet(side, wallet or "")
+        return [(o.id, o.token_id, o.size, o.limit_price, o.filled) for o in found
+                if wallet is None or o.wallet == wallet]
+
+    def _open_intents(self) -> OpenIntents:
+        """Asked for every decision, so read from the table once and then kept current by the
+        writes that change an intent (call with the lock held)."""
+        if self._open is None:
+            self._open = OpenIntents.read(self._db)
+        return self._open
+
+    def _refresh_open(self, db: sqlite3.Connection, intent_id: str) -> None:
+        """An intent or its orders changed: update the kept copy, inside the transaction (its
+        lock: no thread reads in between; a rollback forgets the copy)."""
+        if self._open is not None:
+            self._open.refresh(db, intent_id)
+
+    def _forget_open(self) -> None:
+        """Many intents changed: read them again when next asked (inside the transaction)."""
+        self._open = None
 
     # --- the decision journal ---------------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
@@ -103,8 +104,12 @@ class Trading:
         return views.post_result(self.engine.submit(post, key))
 
     async def post_order(self, request: web.Request, key: ApiKey, body: str) -> web.Response:
+        started = time.perf_counter()
         try:
-            return json_reply(self._submit(json.loads(body), key))
+            result = self._submit(json.loads(body), key)
+            reply = json_reply(result)
+            self.sim.order_seconds[result["orderID"]] = time.perf_counter() - started
+            return reply
         except OrderRejected as exc:
             return error_reply(exc.message, exc.status)
         except ValueError:  # not JSON
