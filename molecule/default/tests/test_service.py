@@ -60,3 +60,22 @@ def test_journal_shows_the_runbook_startup_lines(host):
                  "🔄 Starting Polymarket Copy Trading Bot",
                  "🔍 Monitoring 3 wallets"):
         assert line in journal, line
+
+
+@pytest.mark.parametrize(("unit", "kept"), [("polymarket-backup.service", set()),
+                                            ("polymarket-monitoring.service",
+                                             {"TELEGRAM_BOT_TOKEN"})])
+def test_timer_units_run_without_the_secrets_they_do_not_need(host, unit, kept):
+    with host.sudo():
+        host.run(f"systemctl start {unit}")  # monitoring exits 1 when DEGRADED
+        files = host.check_output(f"systemctl show -p EnvironmentFiles --value {unit}")
+        path = files.split()[0]
+        assert path.startswith("/run/polymarket-release/"), files
+        names = {line.split("=", 1)[0] for line in host.file(path).content_string.splitlines()}
+        assert host.file(path).mode == 0o600 and host.file(path).user == "root"
+    assert "STATE_DIR" in names or "MAX_DAILY_LOSS" in names
+    secrets = {"PRIVATE_KEY", "TELEGRAM_BOT_TOKEN", "POLYGON_RPC_URL"}
+    assert names & secrets == kept & names, f"{unit} got {names & secrets}"
+    if unit == "polymarket-backup.service":
+        result = host.run(f"systemctl show -p Result --value {unit}")
+        assert result.stdout.strip() == "success"

@@ -165,8 +165,19 @@ def test_06b_operator_commands_get_the_sandbox_and_only_what_they_need(host):
     assert groups.split() == ["polymarket-bot"]
     assert no_new_privs.split() == ["NoNewPrivs:", "1"] and caps.split()[1] == "0" * 16
     assert keys == "0", "the private key reached a command that does not need it"
-    full = as_bot(host, "id -Gn; env | grep -c '^PRIVATE_KEY='", "--env", "--journal")
-    assert full.rc == 0 and full.stdout.split() == ["polymarket-bot", "systemd-journal", "1"]
+    secrets = "env | grep -oE '^(PRIVATE_KEY|TELEGRAM_BOT_TOKEN|POLYGON_RPC_URL|STATE_DIR)=' | sort"
+    settings = as_bot(host, f"id -Gn; {secrets}", "--env", "--journal")
+    assert settings.rc == 0, settings.stdout + settings.stderr
+    assert settings.stdout.split() == ["polymarket-bot", "systemd-journal", "STATE_DIR="], \
+        "the bot's commands get its settings and the journal, but no secret"
+    alert = as_bot(host, secrets, "--telegram")
+    assert alert.stdout.split() == ["STATE_DIR=", "TELEGRAM_BOT_TOKEN="], alert.stdout
+    redact = as_bot(host, secrets, "--secrets")
+    assert redact.stdout.split() == ["POLYGON_RPC_URL=", "PRIVATE_KEY=", "STATE_DIR=",
+                                     "TELEGRAM_BOT_TOKEN="], redact.stdout
+    with host.sudo():
+        kept = host.file("/run/polymarket-release")
+        assert kept.is_directory and kept.user == "root" and kept.mode == 0o700
 
 
 def test_06c_root_follows_no_link_the_bot_plants_in_its_backup_dir(host):

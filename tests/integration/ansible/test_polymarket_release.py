@@ -221,3 +221,68 @@ def test_the_installed_tool_uses_the_roles_install_root_and_config_dir(tmp_path:
 
     assert run("active") == "0.2.0+x"
     assert run("config-changed") == "yes"
+
+
+KEY = "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"  # Hardhat #0: fake
+TOKEN_SECRET = "AAHfakeTelegramTokenForTests_0123456789"
+RPC_SECRET = "v2/fake-provider-api-key-0123"
+
+
+@pytest.fixture
+def as_bot(tool, tmp_path: Path):
+    """`as-bot` with a systemd-run on PATH that prints the settings file the unit would get."""
+    bin_dir, runtime = tmp_path / "bin", tmp_path / "run"
+    bin_dir.mkdir()
+    stub = bin_dir / "systemd-run"
+    stub.write_text('#!/bin/sh\nfor a; do case $a in EnvironmentFile=*) echo "file=${a#*=}"; '
+                    'cat "${a#*=}";; esac; done\n')
+    stub.chmod(0o755)
+    (tool.config / "sandbox.properties").write_text("NoNewPrivileges=yes\n")
+    (tool.config / "bot.env").write_text(
+        f"# managed\nSTATE_DIR=/var/lib/polymarket-bot\nPRIVATE_KEY=0x{KEY}\n{KEY}\n"
+        f"TELEGRAM_BOT_TOKEN=123456:{TOKEN_SECRET}\nPOLYGON_RPC_URL=https://rpc.example/{RPC_SECRET}\n"
+        "LOG_LEVEL=INFO\n")
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}",
+           "POLYMARKET_CONFIG_DIR": str(tool.config), "POLYMARKET_RUNTIME_DIR": str(runtime)}
+
+    def run(*flags: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["bash", str(TOOL), "as-bot", *flags, "--", "true"], env=env,
+                              capture_output=True, text=True)
+
+    run.runtime = runtime
+    return run
+
+
+def test_operator_commands_get_the_settings_without_any_secret(as_bot):
+    result = as_bot("--env")
+    assert result.returncode == 0, result.stderr
+    first, *lines = result.stdout.splitlines()
+    assert lines == ["STATE_DIR=/var/lib/polymarket-bot", "LOG_LEVEL=INFO"]
+    path = Path(first.removeprefix("file="))
+    assert path.parent == as_bot.runtime and path.stat().st_mode & 0o777 == 0o600
+    assert as_bot.runtime.stat().st_mode & 0o777 == 0o700
+
+
+def test_an_alert_gets_the_telegram_token_and_no_other_secret(as_bot):
+    result = as_bot("--telegram")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[1:] == [
+        "STATE_DIR=/var/lib/polymarket-bot", f"TELEGRAM_BOT_TOKEN=123456:{TOKEN_SECRET}",
+        "LOG_LEVEL=INFO"]
+
+
+def test_a_settings_file_with_quotes_is_refused_without_showing_it(as_bot, tool):
+    (tool.config / "bot.env").write_text(f'STATE_DIR=/x\nPRIVATE_KEY="0x{KEY}\nLOG_LEVEL=INFO"\n')
+    result = as_bot("--env")
+    assert result.returncode == 1
+    assert "bot.env line 2 has a quote or a backslash" in result.stderr
+    assert KEY not in result.stdout + result.stderr
+    assert not list(as_bot.runtime.glob("*.env"))
+
+
+def test_the_tool_hides_what_the_bot_hides():
+    from polymarket_bot.config import settings
+
+    text = TOOL.read_text()
+    listed = text.split("SECRET_SETTINGS=(", 1)[1].split(")", 1)[0].split()
+    assert set(listed) == settings._HIDDEN_VALUES

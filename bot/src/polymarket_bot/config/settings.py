@@ -165,7 +165,8 @@ class Settings(BaseSettings):
         problems = cross_field_problems(dict(self))
         if problems:
             raise ValueError("; ".join(str(problem) for problem in problems))
-        self._wallet_address = key_address(self.PRIVATE_KEY)
+        if self.PRIVATE_KEY is not None:
+            self._wallet_address = key_address(self.PRIVATE_KEY)
         return self
 
     @property
@@ -197,6 +198,15 @@ class Settings(BaseSettings):
     @property
     def telegram_commands_enabled(self) -> bool:
         return self.telegram_enabled and bool(self.TELEGRAM_ADMIN_IDS)
+
+
+class OperatorSettings(Settings):
+    """The settings of operator commands that neither sign nor reach the chain (pause, backup,
+    status...): the key and the RPC URL may be absent, because the host tool hands those
+    commands a copy of bot.env without the secrets. Set, they are checked as for `run`."""
+
+    PRIVATE_KEY: Annotated[SecretStr, BeforeValidator(validators.private_key)] | None = None
+    POLYGON_RPC_URL: Annotated[RpcUrl | None, Field(repr=False)] = None
 
 
 def key_address(key: SecretStr) -> str:
@@ -449,29 +459,30 @@ def _fix(loc: tuple[int | str, ...], _kind: str) -> str:
 
 
 def collect_settings(
-    env_file: Path | None = None, environ: Mapping[str, str] | None = None
+    env_file: Path | None = None, environ: Mapping[str, str] | None = None,
+    model: type[Settings] = Settings,
 ) -> tuple[Settings | None, dict[str, Any], list[Problem]]:
     """Settings (None when invalid), the values of every field that validated, and all problems.
 
     `load_all` uses the partial values to find WALLETS_FILE even when other settings are wrong.
     """
     raw, problems, secrets = _gather(env_file, os.environ if environ is None else environ)
-    values, errors = validate_fields(Settings, raw)
+    values, errors = validate_fields(model, raw)
     problems += translate(
         errors, source="env", field_name=_field_name, fix_for=_fix,
         secret=lambda loc: bool(loc) and loc[0] in _HIDDEN_VALUES)
     problems += cross_field_problems(values)
     if problems:
         return None, values, scrub(problems, secrets)
-    return _build(raw), values, []
+    return _build(raw, model), values, []
 
 
-def _build(raw: dict[str, str]) -> Settings:
+def _build(raw: dict[str, str], model: type[Settings]) -> Settings:
     # Only `raw` may feed the model: its own sources would re-read os.environ, which the
     # `environ` argument replaces.
-    source = InitSettingsSource(Settings, init_kwargs=raw)
+    source = InitSettingsSource(model, init_kwargs=raw)
     try:
-        return Settings(_build_sources=((source,), raw))
+        return model(_build_sources=((source,), raw))
     except ValidationError as exc:
         # Unreachable while the field-wise checks mirror the model; never let it pass silently.
         problems = [_problem(_field_name(tuple(e["loc"])), e["msg"], "report this as a bug")
@@ -480,13 +491,15 @@ def _build(raw: dict[str, str]) -> Settings:
 
 
 def load_settings(
-    env_file: Path | None = None, environ: Mapping[str, str] | None = None
+    env_file: Path | None = None, environ: Mapping[str, str] | None = None,
+    model: type[Settings] = Settings,
 ) -> Settings:
     """The settings from `environ` (default: the process environment) over `env_file`.
 
+    `model` OperatorSettings: the key and the RPC URL may be absent.
     Raises ConfigError naming every bad setting and its fix.
     """
-    settings, _values, problems = collect_settings(env_file, environ)
+    settings, _values, problems = collect_settings(env_file, environ, model)
     if settings is None:
         raise ConfigError(problems)
     return settings

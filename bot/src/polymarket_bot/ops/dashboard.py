@@ -20,7 +20,7 @@ from aiohttp import web
 
 from polymarket_bot.config import ConfigError
 from polymarket_bot.config.check import say
-from polymarket_bot.config.settings import load_settings
+from polymarket_bot.config.settings import OperatorSettings, load_settings
 from polymarket_bot.config.wallets import collect_wallets
 from polymarket_bot.ops.dashboard_page import render
 from polymarket_bot.ops.health_client import fetch_health
@@ -170,7 +170,7 @@ def _labels(path: Path) -> dict[str, str]:
 
 def main(args: argparse.Namespace) -> int:
     try:
-        settings = load_settings(args.env_file)
+        settings = load_settings(args.env_file, model=OperatorSettings)
     except ConfigError as exc:
         say(f"polymarket-bot: configuration invalid:\n{exc}", sys.stderr)
         return 2

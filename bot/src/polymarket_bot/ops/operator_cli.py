@@ -23,7 +23,7 @@ from typing import Any
 
 from polymarket_bot.config import ConfigError, Settings
 from polymarket_bot.config.check import say
-from polymarket_bot.config.settings import load_settings
+from polymarket_bot.config.settings import OperatorSettings, load_settings
 from polymarket_bot.ops import data, health_client, monitor, severity
 from polymarket_bot.state import pause
 from polymarket_bot.state.store import DB_FILE, Store, write_failure
@@ -32,17 +32,17 @@ PUSD = "0xC011a7E12a19f7B1f670d46F03B03f3342E82DFB"
 EXIT_CONFIG = 2
 
 
-def _settings(args: argparse.Namespace) -> Settings:
-    settings = load_settings(args.env_file)
+def _settings(args: argparse.Namespace, model: type[Settings]) -> Settings:
+    settings = load_settings(args.env_file, model=model)
     override = getattr(args, "state_dir", None)
     return settings.model_copy(update={"STATE_DIR": override}) if override else settings
 
 
-def _command(func):
+def _command(func, model: type[Settings]):
     """Wrap a command: settings errors become exit 2 with the problems on stderr."""
     def run(args: argparse.Namespace) -> int:
         try:
-            settings = _settings(args)
+            settings = _settings(args, model)
         except ConfigError as exc:
             say(f"polymarket-bot: configuration invalid:\n{exc}", sys.stderr)
             return EXIT_CONFIG
@@ -364,7 +364,10 @@ def _monitor(settings: Settings, args: argparse.Namespace) -> int:
 # --- registration ---------------------------------------------------------------------------
 
 def _parser(sub: Any, name: str, help_text: str, func, *, json_flag: bool = False,
-            state_dir: bool = True) -> argparse.ArgumentParser:
+            state_dir: bool = True, model: type[Settings] = OperatorSettings
+            ) -> argparse.ArgumentParser:
+    """`model`: Settings for a command that needs the key or the RPC URL; the others run
+    without them (the host tool gives them no secret)."""
     parser = sub.add_parser(name, help=help_text, description=help_text)
     parser.add_argument("--env-file", type=Path, default=None, metavar="PATH",
                         help="read settings from this .env file too (the environment wins)")
@@ -373,7 +376,7 @@ def _parser(sub: Any, name: str, help_text: str, func, *, json_flag: bool = Fals
                             help="use this state directory instead of STATE_DIR")
     if json_flag:
         parser.add_argument("--json", action="store_true", help="machine-readable output")
-    parser.set_defaults(func=_command(func))
+    parser.set_defaults(func=_command(func, model))
     return parser
 
 
@@ -418,7 +421,7 @@ def register(sub: Any) -> None:
                      "2 failing or unreachable)", _health, json_flag=True)
     health.add_argument("--verbose", action="store_true")
     _parser(sub, "connectivity", "RPC, wallet collateral and allowances, CLOB reachability",
-            _connectivity, json_flag=True)
+            _connectivity, json_flag=True, model=Settings)
     mon = _parser(sub, "monitor", "check the runbook thresholds and alert on changes",
                   _monitor)
     mon.add_argument("--max-memory-mb", type=float, default=monitor.MAX_MEMORY_MB)
