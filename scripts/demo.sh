@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `make demo`: the whole product on this machine. A systemd test host (the harness), the
 # simulator with active target traders, provision + deploy with the sandbox inventory (paper
-# mode), a minute of copying, a second release deployed and rolled back, then what an operator
-# looks at. `make demo-down` (this script with `down`) removes the host and the simulator.
+# mode), a minute of copying, a market that ends (the bot closes the position and redeems), a
+# second release deployed and rolled back, then what an operator looks at. `make demo-down` (this script with `down`) removes the host and the simulator.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -12,7 +12,7 @@ SIM=sandbox
 PORT=${POLYMARKET_SIM_PORT:-19100}
 DASHBOARD_PORT=8766
 WATCH=${DEMO_SECONDS:-60}
-STEPS=8
+STEPS=9
 started=$SECONDS
 
 say() { printf '\n==> [%s/%s %3ss] %s\n' "$1" "$STEPS" "$((SECONDS - started))" "$2"; }
@@ -80,19 +80,22 @@ print("    %s decisions so far; orders %s; skips %s" % (
     d.get("decisions", 0), d.get("order_results", {}), d.get("skips_by_reason", {})))'
 done
 
-say 7 "a second release: build it, deploy it (blue-green switch), roll it back"
+say 7 "a market ends: the simulator resolves the bot's biggest position, which wins"
+# the dashboard (as the bot user, its settings without secrets) also shows the demo the positions
+on_host /usr/local/sbin/polymarket-release as-bot --env --unit "polymarket-dashboard-$(date +%s)" -- \
+	/opt/polymarket-bot/active/venv/bin/polymarket-bot dashboard --host 0.0.0.0 --port "$DASHBOARD_PORT" || true
+host_ip=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$HOST")
+"$PY" scripts/demo-market-end.py --dashboard "http://$host_ip:$DASHBOARD_PORT" \
+	--gamma "http://$TESTHOSTS_BRIDGE_IP:$((PORT + 2))" --admin "$admin"
+
+say 8 "a second release: build it, deploy it (blue-green switch), roll it back"
 target=$(on_host python3 -c 'import platform, sys; print("%d.%d %s" % (*sys.version_info[:2], platform.machine()))')
 v2=$("$PY" scripts/test-release.py --bump 0.1.1 --python "${target% *}" --arch "${target#* }")
 play playbooks/deploy.yml -e "version=$v2"
 play playbooks/rollback.yml
 
-say 8 "what an operator looks at"
-on_host systemd-run --quiet --collect --unit=polymarket-dashboard --uid=polymarket-bot --gid=polymarket-bot \
-	-p EnvironmentFile=/etc/polymarket-bot/bot.env /opt/polymarket-bot/active/venv/bin/polymarket-bot \
-	dashboard --host 0.0.0.0 --port "$DASHBOARD_PORT" 2>/dev/null || true
-host_ip=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$HOST")
-sleep 2
-summary=$(on_host python3 -c "import urllib.request as u; print(u.urlopen('http://127.0.0.1:$DASHBOARD_PORT/api/summary', timeout=10).read().decode())")
+say 9 "what an operator looks at"
+summary=$(curl -fsS --noproxy '*' "http://$host_ip:$DASHBOARD_PORT/api/summary")
 diagnose=$(as_bot diagnose --json --hours 1)
 alerts=$(curl -fsS --noproxy '*' "$admin/telegram/messages")
 history=$(on_host /usr/local/sbin/polymarket-release history 10)

@@ -12,8 +12,10 @@ import re
 import shlex
 import subprocess
 import time
+from decimal import Decimal
 from pathlib import Path
 
+import httpx
 import pytest
 from conftest import (
     PROJECT,
@@ -23,6 +25,7 @@ from conftest import (
     assert_trading,
     bot_cli,
     bot_orders,
+    db_query,
     health,
     playbook,
     rows_missing,
@@ -36,6 +39,8 @@ pytestmark = pytest.mark.timeout(900)
 NAME = "molecule-lifecycle-trixie"
 RPC_KEY = "sandbox-fake-rpc-key-0123456789"  # inventories/sandbox: sandbox_rpc_key
 TOOL = "/usr/local/sbin/polymarket-release"
+PUSD = "0xC011a7E12a19f7B1f670d46F03B03f3342E82DFB"  # pUSD, at its Polygon address
+TRANSFER = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"  # ERC-20 Transfer
 KEYED = {"target_fills": "key", "intents": "id", "orders": "order_id", "decisions": "id"}
 
 
@@ -272,6 +277,54 @@ def test_09_pause_and_resume(host):
     assert health(host)["paused"]
     ok(playbook("playbooks/resume.yml"))
     assert not health(host)["paused"]
+
+
+def sim_port(offset: int) -> str:
+    bridge = os.environ.get("TESTHOSTS_BRIDGE_IP", "172.17.0.1")
+    return f"http://{bridge}:{int(os.environ.get('POLYMARKET_SIM_PORT', '19300')) + offset}"
+
+
+def paid_to(address: str, tx_hash: str) -> Decimal:
+    """pUSD the transaction transferred to `address`, from its receipt's Transfer logs: the
+    bot keeps trading meanwhile, so its balance alone would not tell."""
+    answer = httpx.post(sim_port(3), json={"jsonrpc": "2.0", "id": 1,
+                                           "method": "eth_getTransactionReceipt",
+                                           "params": [tx_hash]}, trust_env=False).json()
+    receipt = answer["result"]
+    assert receipt and int(receipt["status"], 16) == 1, answer
+    to = "0x" + address.lower().removeprefix("0x").rjust(64, "0")
+    return sum((Decimal(int(log["data"], 16)) / 10**6 for log in receipt["logs"]
+                if log["address"].lower() == PUSD.lower() and log["topics"][0] == TRANSFER
+                and log["topics"][2].lower() == to), Decimal(0))
+
+
+def test_09b_a_market_resolves_and_the_bot_redeems_its_winnings(host, admin, bot_address):
+    """The market of the bot's biggest position ends with that outcome winning: the bot sees it
+    (Gamma, the chain), closes the position and redeems through the pUSD adapter. The chain pays
+    exactly what the bot booked, in one transaction, and the REDEEMED alert says so."""
+    positions = httpx.get(f"{sim_port(1)}/positions", params={"user": bot_address},
+                          trust_env=False).json()
+    held = max(positions, key=lambda p: Decimal(str(p["size"])))
+    condition = held["conditionId"]
+    assert Decimal(str(held["size"])) > 0, positions
+    admin.post("/resolve", json={"condition_id": condition,
+                                 "winner": held["outcomeIndex"]}).raise_for_status()
+    query = f"SELECT status, route, tx_hash FROM redemptions WHERE condition_id = '{condition}'"
+    deadline = time.monotonic() + 120
+    while not (rows := db_query(host, query)) or rows[0][0] not in ("done", "failed", "manual"):
+        assert time.monotonic() < deadline, f"no redemption within 120 s: {rows}"
+        time.sleep(2)
+    status, route, tx_hash = rows[0]
+    assert (status, route) == ("done", "eoa") and tx_hash, rows
+    booked = sum(Decimal(payout) for (payout,) in db_query(
+        host, f"SELECT payout FROM resolved_positions WHERE condition_id = '{condition}'"))
+    paid = paid_to(bot_address, tx_hash)
+    assert booked > 0 and paid == booked, f"booked {booked}, the redemption paid {paid}"
+    alerted(admin, "REDEEMED", timeout=30)
+    time.sleep(12)  # two more resolution passes: still the one redemption
+    assert db_query(host, query) == rows
+    figure("resolve → redeemed on the test host (pUSD)", NAME, f"{booked}")
+    assert_data_sound(host)
 
 
 def test_10_stop_halts_trading(host, admin, bot_address):

@@ -22,8 +22,12 @@ def run(*args: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture
 def keyless(tmp_path: Path) -> Path:
+    """bot.env as the host tool hands it over: alerts and commands configured, the token,
+    the key and the RPC URL withheld."""
     return write_env(tmp_path / "operator.env",
-                     env(PRIVATE_KEY=None, POLYGON_RPC_URL=None, STATE_DIR=str(tmp_path / "st")))
+                     env(PRIVATE_KEY=None, POLYGON_RPC_URL=None, STATE_DIR=str(tmp_path / "st"),
+                         TELEGRAM_CHAT_ID="-1000000000001", TELEGRAM_ADMIN_IDS="424242001",
+                         TELEGRAM_COMMAND_CHAT_IDS="-1000000000002"))
 
 
 @pytest.mark.parametrize("command", [
@@ -59,6 +63,13 @@ def test_a_key_that_is_given_is_still_checked_and_never_shown(tmp_path: Path) ->
     with pytest.raises(ConfigError) as raised:
         load_settings(bad, environ={}, model=OperatorSettings)
     assert "PRIVATE_KEY" in str(raised.value) and KEY_HEX[:-2] not in str(raised.value)
+
+
+def test_rules_between_settings_still_hold_for_what_is_given(tmp_path: Path) -> None:
+    crossed = write_env(tmp_path / "crossed.env", env(PRIVATE_KEY=None, MIN_PRICE="0.9",
+                                                      MAX_PRICE="0.5"))
+    with pytest.raises(ConfigError, match="MIN_PRICE"):
+        load_settings(crossed, environ={}, model=OperatorSettings)
 
 
 def test_without_the_key_there_is_no_wallet_and_run_refuses(keyless: Path) -> None:

@@ -162,12 +162,17 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _cross_field_rules(self) -> Settings:
         # load_settings reports these itself, per field; this guards direct construction.
-        problems = cross_field_problems(dict(self))
+        problems = cross_field_problems(self.rule_values(dict(self)))
         if problems:
             raise ValueError("; ".join(str(problem) for problem in problems))
         if self.PRIVATE_KEY is not None:
             self._wallet_address = key_address(self.PRIVATE_KEY)
         return self
+
+    @classmethod
+    def rule_values(cls, values: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The values the rules between fields judge."""
+        return values
 
     @property
     def wallet_address(self) -> str:
@@ -207,6 +212,13 @@ class OperatorSettings(Settings):
 
     PRIVATE_KEY: Annotated[SecretStr, BeforeValidator(validators.private_key)] | None = None
     POLYGON_RPC_URL: Annotated[RpcUrl | None, Field(repr=False)] = None
+
+    @classmethod
+    def rule_values(cls, values: Mapping[str, Any]) -> Mapping[str, Any]:
+        """An absent secret is withheld, not unset: the rules that need it (e.g. a Telegram chat
+        needs the token) are `run`'s to judge."""
+        return {name: value for name, value in values.items()
+                if not (name in _HIDDEN_VALUES and value is None)}
 
 
 def key_address(key: SecretStr) -> str:
@@ -471,7 +483,7 @@ def collect_settings(
     problems += translate(
         errors, source="env", field_name=_field_name, fix_for=_fix,
         secret=lambda loc: bool(loc) and loc[0] in _HIDDEN_VALUES)
-    problems += cross_field_problems(values)
+    problems += cross_field_problems(model.rule_values(values))
     if problems:
         return None, values, scrub(problems, secrets)
     return _build(raw, model), values, []
