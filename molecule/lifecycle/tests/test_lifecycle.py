@@ -64,6 +64,19 @@ def last_deploy(host) -> dict:
         return json.loads(host.check_output(f"{TOOL} history 1"))
 
 
+def test_00_provision_activated_v1_through_the_switch_procedure(host, releases, admin):
+    """The first release went live the one way releases do: under the deploy lock, through the
+    health gate (only then is it remembered as good), recorded and alerted."""
+    with host.sudo():
+        entries = [json.loads(line) for line in
+                   host.check_output(f"{TOOL} history 50").splitlines()]
+        remembered = host.check_output("cat /opt/polymarket-bot/history").split()
+    first = next(e for e in entries if e["action"] == "provision")
+    assert (first["from"], first["to"], first["result"]) == ("", releases["v1"], "ok"), first
+    assert remembered == [releases["v1"]]
+    alerted(admin, "PROVISIONED", releases["v1"])
+
+
 def test_01_v1_deployed_again_is_a_no_op_and_copies(host, releases, admin, bot_address):
     result, seconds = timed("playbooks/deploy.yml")
     assert changed(ok(result)) == 0
@@ -107,6 +120,9 @@ def test_04_a_broken_v3_fails_its_gate_and_reverts_to_v2(host, releases, admin, 
     assert result.returncode != 0
     assert "failed its health gate" in result.stdout and f"reverted to {releases['v2']}" in \
         result.stdout, result.stdout[-4000:]
+    # the gate saw the exit and stopped at once instead of waiting out its deadline
+    assert f"{releases['v3']} is crash-looping: the unit is" in result.stdout, \
+        result.stdout[-4000:]
     assert_trading(host, releases["v2"])
     assert_no_order_twice(host, admin, bot_address)
     entry = last_deploy(host)

@@ -52,7 +52,11 @@ def play(tmp_path: Path):
     state.mkdir()
     remembered = tmp_path / "remembered"
     tool = tmp_path / "polymarket-release"
+    asked = tmp_path / "unit-status-asked"
+    unit = tmp_path / "unit-status.json"
+    unit.write_text("{}")
     tool.write_text(f"#!/bin/sh\ncase $1 in remember) echo \"$2\" > {remembered} ;; "
+                    f"unit-status) echo >> {asked}; cat {unit} ;; "
                     "history) echo '{}' ;; esac\n")
     tool.chmod(0o755)
     inventory = tmp_path / "hosts.yml"
@@ -67,7 +71,7 @@ def play(tmp_path: Path):
             {"ansible.builtin.include_role": {"name": "bot_release", "tasks_from": tasks}}]}]))
         variables = {"bot_release_state_dir": str(state), "bot_release_user": "root",
                      "bot_release_group": "root", "__bot_release_tool": str(tool),
-                     "__bot_release_expect": RELEASE, "bot_release_health_deadline": 2,
+                     "bot_release_expect": RELEASE, "bot_release_health_deadline": 2,
                      "bot_release_environment": "staging", **extra}
         return subprocess.run(
             [str(ROOT / ".venv/bin/ansible-playbook"), "-i", str(inventory), str(playbook),
@@ -77,6 +81,7 @@ def play(tmp_path: Path):
                  "PATH": f"{ROOT / '.venv/bin'}:{os.environ['PATH']}"}, timeout=300)
 
     run.state, run.remembered, run.ledger = state, remembered, ledger
+    run.unit, run.asked = unit, asked
     return run
 
 
@@ -113,6 +118,20 @@ def test_the_gate_passes_the_lock_holder_on_its_socket(play) -> None:
         result = play("gate.yml")
     assert result.returncode == 0, result.stdout[-3000:]
     assert play.remembered.read_text().strip() == RELEASE
+
+
+def test_the_gate_fails_at_once_on_a_release_that_exited(play) -> None:
+    """systemd saw the started release exit (here: the trader's lock refused, status 3): the gate
+    stops after its first round instead of waiting out a long deadline."""
+    play.unit.write_text(json.dumps({"ActiveState": "activating", "SubState": "auto-restart",
+                                     "Result": "exit-code", "ExecMainStatus": "3",
+                                     "NRestarts": "0"}))
+    result = play("gate.yml", bot_release_health_deadline=3600)
+    assert result.returncode != 0
+    assert f"{RELEASE} is crash-looping: the unit is activating/auto-restart, result exit-code, " \
+        "exit status 3" in result.stdout, result.stdout[-3000:]
+    assert play.asked.read_text().count("\n") == 1, "the gate went on waiting after the crash"
+    assert not play.remembered.exists()
 
 
 def _status(play, **extra: object) -> subprocess.CompletedProcess[str]:

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-TOOL = Path(__file__).resolve().parents[3] / "roles/bot_app/files/polymarket-release"
+ROOT = Path(__file__).resolve().parents[3]
+TOOL = ROOT / "roles/bot_app/files/polymarket-release"
 
 
 @pytest.fixture
@@ -168,6 +169,58 @@ def test_every_argument_is_checked_with_a_clear_error(tool, args, says):
     assert result.returncode == 2, result.stderr
     assert says in result.stderr and "Traceback" not in result.stderr
     assert not list(tool.config.parent.rglob("x")) and not (tool.root / "deploy.lock").exists()
+
+
+def test_prune_keeps_the_active_and_the_newest_of_the_history(tool):
+    for label in ("0.1.0+a", "0.1.1+b", "0.1.2+c", "0.1.3+d", "stray"):
+        install(tool.root, label)
+    for label in ("0.1.0+a", "0.1.2+c", "0.1.1+b", "0.1.3+d"):
+        tool("remember", label)
+    (tool.root / "active").symlink_to("releases/0.1.2+c")
+    removed = tool("prune", "2").stdout.split()
+    assert sorted((tool.root / "releases").iterdir()) == \
+        [tool.root / "releases" / "0.1.2+c", tool.root / "releases" / "0.1.3+d"]
+    assert removed == ["removed", "0.1.0+a", "removed", "0.1.1+b", "removed", "stray"]
+    assert tool("prune", "2").stdout == ""
+    assert "prune KEEP '0' is not valid" in tool("prune", "0", check=False).stderr
+
+
+def test_prune_removes_nothing_while_no_release_is_active(tool):
+    install(tool.root, "0.1.0+a")
+    assert tool("prune", "1").stdout == ""
+    assert (tool.root / "releases" / "0.1.0+a").is_dir()
+
+
+def test_the_installed_tool_uses_the_roles_install_root_and_config_dir(tmp_path: Path):
+    """bot_app renders the tool with its own variables: a host with another install root and
+    config dir is served without any environment override."""
+    root, config, rendered = tmp_path / "srv-bot", tmp_path / "cfg", tmp_path / "polymarket-release"
+    install(root, "0.2.0+x")
+    (root / "active").symlink_to("releases/0.2.0+x")
+    (config / ".staging").mkdir(parents=True)
+    stage(config, 5)
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(json.dumps({"all": {"hosts": {"bot-1": {
+        "ansible_connection": "local", "ansible_become": False,
+        "ansible_python_interpreter": "/usr/bin/python3"}}}}))
+    play = tmp_path / "play.yml"
+    play.write_text(json.dumps([{"hosts": "all", "gather_facts": False, "tasks": [
+        {"ansible.builtin.include_role": {"name": "bot_app", "tasks_from": "tool.yml"}}]}]))
+    variables = {"bot_app_install_root": str(root), "bot_app_config_dir": str(config),
+                 "__bot_app_tool": str(rendered)}
+    ansible = subprocess.run(
+        [str(ROOT / ".venv/bin/ansible-playbook"), "-i", str(inventory), str(play),
+         "-e", json.dumps(variables)], cwd=ROOT, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"})
+    assert ansible.returncode == 0, ansible.stdout[-3000:]
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("POLYMARKET_")}
+
+    def run(*args: str) -> str:
+        return subprocess.run([str(rendered), *args], env=clean, capture_output=True,
+                              text=True, check=True).stdout.strip()
+
+    assert run("active") == "0.2.0+x"
+    assert run("config-changed") == "yes"
 
 
 KEY = "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"  # Hardhat #0: fake
