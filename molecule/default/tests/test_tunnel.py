@@ -12,6 +12,7 @@ import pytest
 from sshclient import LIMIT_WINDOW_S, ssh_argv, target
 
 BOT = "/opt/polymarket-bot/active/venv/bin/polymarket-bot"
+TOOL = "/usr/local/sbin/polymarket-release"
 DASHBOARD = 8766
 
 
@@ -79,14 +80,13 @@ def drain(pipe) -> str:
 @pytest.fixture()
 def dashboard(host):
     with host.sudo():
-        host.run("systemctl stop polymarket-dashboard.service")
-        host.check_output(
-            "systemd-run --quiet --collect --unit=polymarket-dashboard --uid=polymarket-bot "
-            f"--gid=polymarket-bot -p EnvironmentFile=/etc/polymarket-bot/bot.env {BOT} dashboard "
-            f"--port {DASHBOARD}")
+        host.run("systemctl stop 'polymarket-dashboard-*'")
+        # as the README says to run it: the bot user, the unit's sandbox, no secret
+        host.check_output(f"{TOOL} as-bot --env --unit polymarket-dashboard-{int(time.time())} "
+                          f"-- {BOT} dashboard --port {DASHBOARD}")
     yield
     with host.sudo():
-        host.run("systemctl stop polymarket-dashboard.service")
+        host.run("systemctl stop 'polymarket-dashboard-*'")
 
 
 def test_dashboard_loads_through_an_ssh_tunnel_as_deploy(host, dashboard):
