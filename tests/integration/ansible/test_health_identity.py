@@ -55,8 +55,10 @@ def play(tmp_path: Path):
     asked = tmp_path / "unit-status-asked"
     unit = tmp_path / "unit-status.json"
     unit.write_text("{}")
+    as_bot = tmp_path / "as-bot-calls"
     tool.write_text(f"#!/bin/sh\ncase $1 in remember) echo \"$2\" > {remembered} ;; "
                     f"unit-status) echo >> {asked}; cat {unit} ;; "
+                    f"as-bot) echo \"$*\" >> {as_bot} ;; "
                     "history) echo '{}' ;; esac\n")
     tool.chmod(0o755)
     inventory = tmp_path / "hosts.yml"
@@ -81,7 +83,7 @@ def play(tmp_path: Path):
                  "PATH": f"{ROOT / '.venv/bin'}:{os.environ['PATH']}"}, timeout=300)
 
     run.state, run.remembered, run.ledger = state, remembered, ledger
-    run.unit, run.asked = unit, asked
+    run.unit, run.asked, run.as_bot = unit, asked, as_bot
     return run
 
 
@@ -132,6 +134,17 @@ def test_the_gate_fails_at_once_on_a_release_that_exited(play) -> None:
         "exit status 3" in result.stdout, result.stdout[-3000:]
     assert play.asked.read_text().count("\n") == 1, "the gate went on waiting after the crash"
     assert not play.remembered.exists()
+
+
+def test_the_failing_gate_redacts_its_journal_knowing_every_secret(play) -> None:
+    """The journal lines a failed gate shows pass through `redact`, which can hide only the
+    secrets it is given: the one operator command the host tool hands the whole bot.env."""
+    lock(play.state, 1)
+    result = play("gate.yml")  # nothing answers
+    assert result.returncode != 0
+    calls = [call.split() for call in play.as_bot.read_text().splitlines()]
+    assert any(call[:3] == ["as-bot", "--secrets", "--"] and call[-1] == "redact"
+               for call in calls), calls
 
 
 def _status(play, **extra: object) -> subprocess.CompletedProcess[str]:
