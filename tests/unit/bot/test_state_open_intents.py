@@ -50,9 +50,10 @@ def _step(store: Store, rng: random.Random, open_ids: list[str]) -> None:
         if action == "sign" and intent.status is IntentStatus.PENDING:
             store.mark_signed(intent_id, f"0x{intent_id}", {"n": 1})
         elif action == "fill":
-            order = intent.order_id or f"0x{intent_id}"
-            part = Decimal(rng.randrange(1, int(intent.size) + 1))
-            status = rng.choice(["matched", "live", "delayed"])
+            # a second order of the same intent (posted again after a re-sign) counts too
+            order = rng.choice([intent.order_id or f"0x{intent_id}", f"0x{intent_id}2"])
+            part = Decimal(rng.randrange(0, int(intent.size) + 1))
+            status = rng.choice(["matched", "live", "delayed", "canceled", "rejected"])
             store.apply_result(intent_id, result(order, status, str(part),
                                                  str(intent.limit_price)))
         elif action == "fail":

@@ -42,8 +42,40 @@ def test_the_file_is_private_durable_and_in_wal_mode(tmp_path: Path) -> None:
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
         pragma = {name: store._db.execute(f"PRAGMA {name}").fetchone()[0]
                   for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")}
-    assert pragma == {"journal_mode": "wal", "synchronous": 2, "foreign_keys": 1,
+    # at rest NORMAL (1): each durable commit raises it to FULL for itself (next test)
+    assert pragma == {"journal_mode": "wal", "synchronous": 1, "foreign_keys": 1,
                       "busy_timeout": 5000}
+
+
+def test_a_durable_commit_is_fsynced_and_the_others_are_not(store: Store) -> None:
+    """What decides a copy (the detection, a batch of them) commits under synchronous=FULL;
+    what a restart can rebuild from the exchange (signed hash, result, cursor) does not."""
+    levels: list[tuple[str, str]] = []
+    level = {"now": "NORMAL"}  # at rest (the test above)
+
+    def trace(statement: str) -> None:
+        if statement.startswith("PRAGMA synchronous="):
+            level["now"] = statement.split("=", 1)[1]
+        elif statement == "COMMIT":
+            levels.append((trace.what, level["now"]))
+
+    store._db.set_trace_callback(trace)
+    trace.what = "detection"
+    intent_id = record(store, size="10", price="0.5")
+    trace.what = "batch"
+    with store.batch():
+        record(store, size="10", price="0.5")
+        record(store, size="20", price="0.5")
+    trace.what = "signed"
+    store.mark_signed(intent_id, f"0x{intent_id}", {"salt": 1})
+    trace.what = "result"
+    store.apply_result(intent_id, result(f"0x{intent_id}", "matched", "10", "0.5"))
+    trace.what = "cursor"
+    store.set_cursor("chain", "1")
+    store._db.set_trace_callback(None)
+    assert levels == [("detection", "FULL"), ("batch", "FULL"), ("signed", "NORMAL"),
+                      ("result", "NORMAL"), ("cursor", "NORMAL")]
+    assert store._db.execute("PRAGMA synchronous").fetchone()[0] == 1
 
 
 def test_cursors_and_flags(store: Store) -> None:

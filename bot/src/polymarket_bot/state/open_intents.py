@@ -63,6 +63,13 @@ class OpenIntents:
         self._cost[(intent.side, intent.condition_id)] += intent.unfilled_cost
         self._tokens[intent.side][intent.token_id] += 1
 
+    def update(self, intent: OpenIntent, *, still_open: bool) -> None:
+        """An intent changed in the open transaction: keep it (still unresolved) or drop it."""
+        if still_open:
+            self.add(intent)
+        else:
+            self._remove(intent.id)
+
     def refresh(self, db: sqlite3.Connection, intent_id: str) -> None:
         """Read one intent again (inside the transaction that changed it)."""
         row = db.execute(_SELECT + " AND i.id = ?", (intent_id,)).fetchone()

@@ -4,7 +4,8 @@ The order of writes is the safety argument. A target fill, the decision about it
 intent are committed together (`record_detection`) before anything is signed or posted; the
 signed payload is committed (`mark_signed`) before it is posted; and an exchange result is
 applied by its cumulative filled size (`apply_result`), so replaying it after a restart changes
-nothing. `synchronous=FULL` makes each commit survive a power cut, not only a process kill.
+nothing. `synchronous=FULL` makes each durable commit survive a power cut, not only a process
+kill.
 
 Money and sizes are Decimal, stored as TEXT. One connection, guarded by a lock, so the engine may
 call the store from its event loop or from a worker thread.
@@ -104,6 +105,9 @@ class Store(ResolutionBooks, Reports):
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
             self.version = migrate(self._db, migrations)
+            # at rest NORMAL: most commits of a copy can be rebuilt from the exchange; a
+            # durable one raises it to FULL for its own commit (see _tx and batch)
+            self._db.execute("PRAGMA synchronous=NORMAL")
         except BaseException:
             self._db.close()
             raise
@@ -129,20 +133,28 @@ class Store(ResolutionBooks, Reports):
             if self._batch_depth:
                 yield self._db  # part of the open batch: it commits (durably) at the end
                 return
-            if not durable:
-                self._db.execute("PRAGMA synchronous=NORMAL")
-            try:
-                with self._writing():
-                    self._db.execute("BEGIN IMMEDIATE")
-                    try:
-                        yield self._db
-                    except BaseException:
-                        self._rollback()
-                        raise
-                    self._db.execute("COMMIT")
-            finally:
-                if not durable:
-                    self._db.execute("PRAGMA synchronous=FULL")
+            with self._synchronous(durable), self._writing():
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                except BaseException:
+                    self._rollback()
+                    raise
+                self._db.execute("COMMIT")
+
+    @contextmanager
+    def _synchronous(self, durable: bool) -> Iterator[None]:
+        """FULL (the commit is fsynced) for a durable transaction, then back to NORMAL. The
+        connection rests at NORMAL because a copied order commits twice without needing it
+        (its signed payload, its result) for every durable commit (its detection batch)."""
+        if not durable:
+            yield
+            return
+        self._db.execute("PRAGMA synchronous=FULL")
+        try:
+            yield
+        finally:
+            self._db.execute("PRAGMA synchronous=NORMAL")
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
@@ -185,7 +197,7 @@ class Store(ResolutionBooks, Reports):
                 finally:
                     self._batch_depth -= 1
                 return
-            with self._writing():
+            with self._synchronous(durable=True), self._writing():
                 self._db.execute("BEGIN IMMEDIATE")
                 self._batch_depth = 1
                 try:
@@ -309,27 +321,36 @@ class Store(ResolutionBooks, Reports):
         """Apply what the exchange says about an intent's order; applying it again is a no-op.
 
         `result.filled_size` and `fee` are cumulative for the order: only the part beyond what
-        was applied before moves positions, `copied` and the day's P&L.
+        was applied before moves positions, `copied` and the day's P&L. Every copy passes here
+        once: the order and its books are read in one statement and written in one each.
         """
         now = time.time() if now is None else now
         with self._tx(durable=False) as db:
             intent = _intent(db, intent_id)
             if intent is None:
                 raise KeyError(f"unknown intent {intent_id}")
-            order = db.execute("SELECT intent_id, status, filled_size, cost, fee FROM orders "
-                               "WHERE order_id = ?", (result.order_id,)).fetchone()
+            order, others = None, ZERO  # this order's row; what the intent's other orders filled
+            for row in db.execute("SELECT order_id, intent_id, status, filled_size, cost, fee "
+                                  "FROM orders WHERE order_id = ? OR intent_id = ?",
+                                  (result.order_id, intent_id)):
+                if row["order_id"] == result.order_id:
+                    order = row
+                else:
+                    others += Decimal(row["filled_size"])
             if order is not None and order["intent_id"] != intent_id:
                 raise ValueError(f"order {result.order_id} belongs to another intent")
             before = (Decimal(order["filled_size"]), Decimal(order["cost"]),
                       Decimal(order["fee"])) if order else (ZERO, ZERO, ZERO)
-            filled, cost, paid = self._apply_fill(db, intent, result, fee, before, now)
+            fill = _new_fill(intent, result, fee, before)
+            filled, cost, paid = fill.totals if fill else before
             # "rejected"/"not_found" say nothing about an order the exchange has; nor does an
             # answer older than one applied before (less filled)
             known = (result.status not in ("rejected", "not_found")
                      and result.filled_size >= before[0])
-            if known or order is not None or (filled, cost, paid) != before:
+            if known or order is not None or fill is not None:
                 status = result.status if known else (order["status"] if order else "unknown")
                 avg = text(q6(cost / filled)) if filled > 0 else None
+                # before the fill: the fill references the order
                 db.execute(
                     """INSERT INTO orders (order_id, intent_id, status, filled_size, cost, fee,
                            avg_price, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -339,7 +360,10 @@ class Store(ResolutionBooks, Reports):
                            updated_at = excluded.updated_at""",
                     (result.order_id, intent_id, status, text(filled), text(cost), text(paid),
                      avg, now))
-            status = _next_status(intent, result, _applied_size(db, intent_id))
+            if fill is not None:
+                _book_fill(db, intent, result.order_id, fill, now)
+            applied = others + filled
+            status = _next_status(intent, result, applied)
             # an intent the exchange settled keeps no error from the tries before it
             settled = status is IntentStatus.DONE and known
             db.execute("UPDATE intents SET status = ?, error = CASE WHEN ? THEN ? "
@@ -347,51 +371,11 @@ class Store(ResolutionBooks, Reports):
                        "updated_at = ? WHERE id = ?",
                        (status.value, settled, result.error, result.error, result.order_id,
                         now, intent_id))
-            self._refresh_open(db, intent_id)
-
-    def _apply_fill(self, db: sqlite3.Connection, intent: OrderIntent, result: OrderResult,
-                    fee: Decimal, before: tuple[Decimal, Decimal, Decimal],
-                    now: float) -> tuple[Decimal, Decimal, Decimal]:
-        """Move the new part of a fill into our books; return the order's cumulative totals."""
-        filled_before, cost_before, fee_before = before
-        new_size = max(ZERO, result.filled_size - filled_before)
-        new_fee = max(ZERO, Decimal(fee) - fee_before)
-        if new_size == 0 and new_fee == 0:
-            return before
-        price = result.avg_price if result.avg_price is not None else intent.limit_price
-        total = max(cost_before, q6(result.filled_size * price)) if new_size else cost_before
-        notional = total - cost_before
-        row = db.execute("SELECT size, cost, realized_pnl FROM positions WHERE token_id = ?",
-                         (intent.token_id,)).fetchone()
-        held = Holding(*(Decimal(v) for v in row)) if row else Holding(ZERO, ZERO, ZERO)
-        pnl = ZERO
-        if intent.side is Side.BUY:
-            held = ledger.buy(held, new_size, notional, new_fee)
-            _add_copied(db, intent.wallet, intent.token_id, new_size, now)
-        else:
-            held, pnl = ledger.sell(held, new_size, notional, new_fee)
-            _remove_copied(db, intent.wallet, intent.token_id, new_size, now)
-            _add_daily_pnl(db, utc_day(now), pnl)
-        db.execute(
-            """INSERT INTO positions (token_id, condition_id, size, cost, realized_pnl,
-                   updated_at) VALUES (?, ?, ?, ?, ?, ?)
-               ON CONFLICT (token_id) DO UPDATE SET size = excluded.size, cost = excluded.cost,
-                   realized_pnl = excluded.realized_pnl, updated_at = excluded.updated_at""",
-            (intent.token_id, intent.condition_id, text(held.size), text(held.cost),
-             text(held.realized), now))
-        # the order row must exist before a fill may reference it
-        db.execute(
-            """INSERT INTO orders (order_id, intent_id, status, filled_size, cost, fee,
-                   updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (order_id) DO NOTHING""",
-            (result.order_id, intent.id, result.status, text(filled_before), text(cost_before),
-             text(fee_before), now))
-        fill_price = q6(notional / new_size) if new_size else price
-        db.execute(
-            """INSERT INTO our_fills (order_id, intent_id, token_id, side, size, price, fee,
-                   realized, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            (result.order_id, intent.id, intent.token_id, intent.side.value, text(new_size),
-             text(fill_price), text(new_fee), text(pnl), now))
-        return filled_before + new_size, total, fee_before + new_fee
+            if self._open is not None:  # kept current without reading the intent again
+                self._open.update(OpenIntent(intent.id, intent.side, intent.token_id,
+                                             intent.condition_id, intent.wallet, intent.size,
+                                             intent.limit_price, applied),
+                                  still_open=status in UNRESOLVED)
 
     def intent(self, intent_id: str) -> OrderIntent | None:
         with self._lock:
@@ -703,6 +687,60 @@ def _next_status(intent: OrderIntent, result: OrderResult, filled: Decimal) -> I
             return IntentStatus.POSTED  # the rest still rests on the book
         case _:  # matched, unmatched (killed), canceled
             return IntentStatus.DONE
+
+
+@dataclass(frozen=True)
+class _Fill:
+    """The new part of an order's fill, and the order's cumulative totals with it."""
+
+    size: Decimal
+    fee: Decimal
+    notional: Decimal  # pUSD paid (BUY) or received (SELL) for `size`
+    realized_price: Decimal  # the price recorded for the new part
+    totals: tuple[Decimal, Decimal, Decimal]  # filled, cost, fee
+
+
+def _new_fill(intent: OrderIntent, result: OrderResult, fee: Decimal,
+              before: tuple[Decimal, Decimal, Decimal]) -> _Fill | None:
+    """What a result adds to an order's fill beyond `before` (cumulative); None: nothing."""
+    filled_before, cost_before, fee_before = before
+    new_size = max(ZERO, result.filled_size - filled_before)
+    new_fee = max(ZERO, Decimal(fee) - fee_before)
+    if new_size == 0 and new_fee == 0:
+        return None
+    price = result.avg_price if result.avg_price is not None else intent.limit_price
+    total = max(cost_before, q6(result.filled_size * price)) if new_size else cost_before
+    notional = total - cost_before
+    return _Fill(new_size, new_fee, notional, q6(notional / new_size) if new_size else price,
+                 (filled_before + new_size, total, fee_before + new_fee))
+
+
+def _book_fill(db: sqlite3.Connection, intent: OrderIntent, order_id: str, fill: _Fill,
+               now: float) -> None:
+    """Move the new part of a fill into our books: position, copied shares, P&L, our_fills."""
+    row = db.execute("SELECT size, cost, realized_pnl FROM positions WHERE token_id = ?",
+                     (intent.token_id,)).fetchone()
+    held = Holding(*(Decimal(v) for v in row)) if row else Holding(ZERO, ZERO, ZERO)
+    pnl = ZERO
+    if intent.side is Side.BUY:
+        held = ledger.buy(held, fill.size, fill.notional, fill.fee)
+        _add_copied(db, intent.wallet, intent.token_id, fill.size, now)
+    else:
+        held, pnl = ledger.sell(held, fill.size, fill.notional, fill.fee)
+        _remove_copied(db, intent.wallet, intent.token_id, fill.size, now)
+        _add_daily_pnl(db, utc_day(now), pnl)
+    db.execute(
+        """INSERT INTO positions (token_id, condition_id, size, cost, realized_pnl,
+               updated_at) VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT (token_id) DO UPDATE SET size = excluded.size, cost = excluded.cost,
+               realized_pnl = excluded.realized_pnl, updated_at = excluded.updated_at""",
+        (intent.token_id, intent.condition_id, text(held.size), text(held.cost),
+         text(held.realized), now))
+    db.execute(
+        """INSERT INTO our_fills (order_id, intent_id, token_id, side, size, price, fee,
+               realized, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        (order_id, intent.id, intent.token_id, intent.side.value, text(fill.size),
+         text(fill.realized_price), text(fill.fee), text(pnl), now))
 
 
 def _target_holding(db: sqlite3.Connection, wallet: str, token_id: str) -> Decimal | None:
