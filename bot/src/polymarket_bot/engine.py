@@ -72,6 +72,7 @@ CRASH_AT = os.environ.get("POLYMARKET_BOT_CRASH_AT", "")
 RESULT_STATUSES_DONE = {"matched", "unmatched", "canceled", "rejected"}
 PENDING_AT_EXCHANGE = ("live", "delayed")
 RESTING = ("GTC", "GTD")
+MAX_REMEMBERED = 100_000  # detection times kept for orders not answered yet
 
 
 def crash_point(step: str) -> None:
@@ -179,6 +180,9 @@ class Engine:
         self._inflight: set[str] = set()  # intents queued for or handled by a worker
         self._delayed: set[str] = set()  # intents the operator was told are delayed
         self._throttle = Throttle()
+        # intent id -> (fill detected at, fill happened at), for the latency of its order
+        # without reading the fill back; an intent from before a restart is read from the store
+        self._detected: dict[str, tuple[float, float]] = {}
 
     # ---- the loop ---------------------------------------------------------------------------
 
@@ -230,6 +234,10 @@ class Engine:
             for intent in intents:
                 self._inflight.add(intent.id)  # queued for a worker: not the sweeper's
                 await self.orders.put(intent)
+            if intents:
+                # the workers sign and post first; the cursor may move a moment later (it must
+                # only never move before the intents were committed, above)
+                await asyncio.sleep(0)
         detector.stream.commit()
         self.stats.cycles += 1
         # a source that failed quietly (an upstream outage) did not read fresh data this cycle
@@ -248,14 +256,16 @@ class Engine:
         decided: list[tuple[TargetFill, Decision]] = []
         async with self._decide_lock:
             with self.store.batch():  # no await in here: see Store.batch
+                # nobody else can write while the batch is open: one read serves the batch
+                paused = self.store.get_flag("paused") == "1"
                 for fill in fills:
                     now = time.time()
                     market = markets[fill.token_id]
                     day = utc_day(now)
                     pnl = self.store.daily_pnl(day)
                     halted = self._daily_loss_halted(day, pnl)
-                    decision = decide(fill, self._context(fill, market, now, pnl, halted),
-                                      self.limits)
+                    context = self._context(fill, market, now, pnl, halted, paused)
+                    decision = decide(fill, context, self.limits)
                     intent = self._intent(fill, decision, market, now)
                     if not self.store.record_detection(fill, decision, intent):
                         continue  # already recorded (the other source, or before a restart)
@@ -266,6 +276,7 @@ class Engine:
                     decided.append((fill, decision))
                     if intent is not None:
                         intents.append(intent)
+                        self._remember_detection(intent.id, fill)
         for fill, decision in decided:
             self.stats.detected += 1
             if decision.action is Action.COPY:
@@ -284,8 +295,13 @@ class Engine:
             self.on_event(RiskLimitHit("daily_loss", pnl))
         return halted
 
+    def _remember_detection(self, intent_id: str, fill: TargetFill) -> None:
+        self._detected[intent_id] = (fill.detected_at, fill.timestamp)
+        if len(self._detected) > MAX_REMEMBERED:  # intents that never got an answer
+            del self._detected[next(iter(self._detected))]
+
     def _context(self, fill: TargetFill, market: MarketInfo | None, now: float, pnl: Decimal,
-                 halted: bool) -> PolicyContext:
+                 halted: bool, paused: bool) -> PolicyContext:
         store = self.store
         condition = market.condition_id if market else fill.condition_id
         return PolicyContext(
@@ -302,7 +318,7 @@ class Engine:
             target_held_before=store.target_holding(fill.wallet, fill.token_id),
             collateral_usdc=self._collateral,
             confidence=self.confidence(fill.wallet),
-            paused=store.get_flag("paused") == "1",
+            paused=paused,
             close_only=self.close_only,
             kill_switch=self.kill_switch(),
             circuit_open=self.breaker.is_open(now),
@@ -366,13 +382,15 @@ class Engine:
             signed = _signed(intent.order_id, signed_payload)
         crash_point("after_sign")
         result = await self.exchange.post(signed, intent.order_type)
+        posted = time.time()  # the exchange has answered: booking it is ours, not the order's
         crash_point("after_post")
-        self._record(intent, result)
+        self._record(intent, result, posted)
         crash_point("after_fill")
 
-    def _record(self, intent: OrderIntent, result: OrderResult) -> None:
+    def _record(self, intent: OrderIntent, result: OrderResult,
+                posted: float | None = None) -> None:
         self.store.apply_result(intent.id, result)
-        posted = time.time()
+        posted = time.time() if posted is None else posted
         if result.status == "rejected":
             if self._still_open(intent.id):
                 # retryable: the signed order stays, the sweeper posts it again
@@ -383,16 +401,24 @@ class Engine:
         self._delayed.discard(intent.id)
         self.breaker.succeeded()
         self.stats.orders_ok += 1
-        fill = self.store.fill_of_intent(intent.id)
-        internal = f"{(posted - fill.detected_at) * 1000:.1f}" if fill else "?"
-        if fill:
-            self.stats.latencies.append((posted - fill.detected_at, posted - fill.timestamp))
+        detected = self._detection_of(intent.id)
+        internal = f"{(posted - detected[0]) * 1000:.1f}" if detected else "?"
+        if detected:
+            self.stats.latencies.append((posted - detected[0], posted - detected[1]))
         log.info("order intent=%s order_id=%s status=%s side=%s size=%s limit=%s filled=%s "
                  "avg_price=%s detect_to_post_ms=%s", intent.id, result.order_id, result.status,
                  intent.side, intent.size, intent.limit_price, result.filled_size,
                  result.avg_price, internal)
         if result.filled_size > 0:
             self.on_event(Traded(intent, result))
+
+    def _detection_of(self, intent_id: str) -> tuple[float, float] | None:
+        """(detected at, happened at) of the fill an intent copies, forgotten once answered."""
+        known = self._detected.pop(intent_id, None)
+        if known is None:
+            fill = self.store.fill_of_intent(intent_id)
+            known = (fill.detected_at, fill.timestamp) if fill else None
+        return known
 
     def _still_open(self, intent_id: str) -> bool:
         current = self.store.intent(intent_id)
@@ -430,6 +456,7 @@ class Engine:
         """Give up on an open intent, and say so (the one alert that means "failed")."""
         self.store.mark_failed(intent.id, reason)
         self._delayed.discard(intent.id)
+        self._detected.pop(intent.id, None)
         self._order_failed(intent, reason)
 
     # ---- restart ----------------------------------------------------------------------------

@@ -296,12 +296,12 @@ class _Targets:
 
     def __init__(self, wallets: WalletsConfig) -> None:
         self.wallets = wallets
+        self._labels = _labels(wallets)
         self.on_limits = lambda: None
 
     def label(self, address: str) -> str | None:
-        found = next((t for t in self.wallets.targets if t.address.lower() == address.lower()),
-                     None)
-        return found.label if found is not None and found.label else None
+        """Asked for every copied trade's alert: a dict lookup, not a scan of the targets."""
+        return self._labels.get(address.lower())
 
     def addresses(self) -> list[str]:
         return [t.address for t in self.wallets.enabled()]
@@ -310,9 +310,14 @@ class _Targets:
         return Limits.from_config(settings, self.wallets)
 
     def replace(self, wallets: WalletsConfig) -> None:
-        self.wallets = wallets
+        self.wallets, self._labels = wallets, _labels(wallets)
         self.on_limits()
         log.info("wallets reloaded: monitoring %d wallets", len(self.addresses()))
 
     def reload_failed(self, error: ConfigError) -> None:
         log.error("wallets file rejected, keeping the previous targets:\n%s", error)
+
+
+def _labels(wallets: WalletsConfig) -> dict[str, str]:
+    """Each labelled target's label by lowercased address (the file lists a wallet once)."""
+    return {t.address.lower(): t.label for t in wallets.targets if t.label}
