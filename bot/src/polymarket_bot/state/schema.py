@@ -213,9 +213,18 @@ _RESOLUTION = (
         updated_at REAL NOT NULL)""",
 )
 
+# asked for every decision: an index alone answers "copies in the last hour" (no row read per
+# intent) and "our last copy of this wallet in this market" (the newest entry, not a scan)
+_DECISION_READS = (
+    "CREATE INDEX IF NOT EXISTS intents_created_status ON intents (created_at, status)",
+    "CREATE INDEX IF NOT EXISTS intents_wallet_condition_created "
+    "ON intents (wallet, condition_id, created_at)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial", _INITIAL),
     Migration(2, "resolution", _RESOLUTION),
+    Migration(3, "decision reads", _DECISION_READS),
 )
 
 

@@ -446,10 +446,11 @@ class Store(ResolutionBooks, Reports):
         return int(rows[0]["n"])
 
     def last_trade_at(self, wallet: str, condition_id: str) -> float | None:
-        rows = self._read("SELECT MAX(created_at) AS t FROM intents WHERE wallet = ? "
-                          "AND condition_id = ? AND status != ?",
+        # newest first along (wallet, condition_id, created_at): stops at the first one counted
+        rows = self._read("SELECT created_at FROM intents WHERE wallet = ? AND condition_id = ? "
+                          "AND status != ? ORDER BY created_at DESC LIMIT 1",
                           (wallet, condition_id, IntentStatus.FAILED.value))
-        return rows[0]["t"]
+        return rows[0]["created_at"] if rows else None
 
     def daily_pnl(self, day: str, marks: dict[str, Decimal] | None = None) -> Decimal:
         """The day's realized P&L plus the open positions' unrealized P&L at mark prices
