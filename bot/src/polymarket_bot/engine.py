@@ -524,7 +524,8 @@ class Engine:
         whose handling gave up (a flaky exchange, a crash) is posted again until its deadline.
         One intent's trouble never stops the others, nor the sweeper."""
         now = time.time() if now is None else now
-        for intent in self.store.unresolved_intents():
+        due = self.store.intents_to_sweep(now, now - self.config.stuck_after, RESTING)
+        for intent in due:
             if intent.id in self._inflight or not self._due(intent, now):
                 continue
             try:

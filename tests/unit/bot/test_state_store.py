@@ -346,3 +346,38 @@ def test_integrity_check_finds_broken_invariants(store: Store) -> None:
     assert "intent orphan: its target fill is missing" in problems
     assert "intent orphan: no copy decision was journaled for it" in problems
     assert any(p.startswith("foreign key: intents") for p in problems)
+
+
+def test_a_sweep_reads_only_the_intents_it_may_have_to_settle(store: Store) -> None:
+    now, stuck_before = 10_000.0, 9_970.0
+
+    def intent(at: float, *, order_type: str = "FAK", expires_at: float | None = None,
+               status: str | None = None) -> str:
+        fill, decision, made = detection(at=at, order_type=order_type)
+        made = made.model_copy(update={"expires_at": expires_at})
+        assert store.record_detection(fill, decision, made)
+        if status in ("signed", "posted", "done"):
+            store.mark_signed(made.id, f"0x{made.id}", {"n": 1})
+        if status in ("posted", "done"):
+            answer = "live" if status == "posted" else "matched"
+            store.apply_result(made.id, result(f"0x{made.id}", answer, "0" if status ==
+                                               "posted" else "10", "0.5"))
+        if status == "failed":
+            store.mark_failed(made.id, "given up")
+        return made.id
+
+    due = {
+        intent(9_000.0),  # pending, stuck
+        intent(9_100.0, status="signed"),  # signed, stuck
+        intent(9_990.0, status="posted"),  # posted although it cannot rest: asked until final
+        intent(9_200.0, order_type="GTC", expires_at=9_999.0, status="posted"),  # expired
+    }
+    intent(9_995.0)  # pending, just made: its worker has it
+    intent(9_996.0, status="signed")
+    intent(9_300.0, order_type="GTC", expires_at=10_500.0, status="posted")  # still resting
+    intent(9_400.0, order_type="GTC", status="posted")  # resting without a time-to-live
+    intent(9_000.0, status="done")
+    intent(9_000.0, status="failed")
+    swept = store.intents_to_sweep(now, stuck_before, ("GTC", "GTD"))
+    assert {i.id for i in swept} == due
+    assert [i.created_at for i in swept] == sorted(i.created_at for i in swept)

@@ -405,6 +405,20 @@ class Store(ResolutionBooks, Reports):
                           "ORDER BY created_at, id", [s.value for s in UNRESOLVED])
         return [_to_intent(row) for row in rows]
 
+    def intents_to_sweep(self, now: float, stuck_before: float,
+                         resting: Sequence[str]) -> list[OrderIntent]:
+        """The unresolved intents a sweep may have to settle: pending or signed ones created
+        before `stuck_before`, posted ones of an order type that cannot rest, and resting ones
+        expired at `now`. The others (most of them, in a burst) are not read at all."""
+        kinds = ",".join("?" * len(resting))
+        rows = self._read(
+            f"SELECT {_INTENT_COLUMNS} FROM intents WHERE (status IN (?, ?) AND created_at < ?)"
+            f" OR (status = ? AND (order_type NOT IN ({kinds}) OR expires_at < ?))"
+            " ORDER BY created_at, id",
+            [IntentStatus.PENDING.value, IntentStatus.SIGNED.value, stuck_before,
+             IntentStatus.POSTED.value, *resting, now])
+        return [_to_intent(row) for row in rows]
+
     def signed_order(self, intent_id: str) -> dict | None:
         rows = self._read("SELECT signed_order FROM intents WHERE id = ?", (intent_id,))
         return json.loads(rows[0]["signed_order"]) if rows and rows[0]["signed_order"] else None
