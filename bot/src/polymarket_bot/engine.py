@@ -228,16 +228,17 @@ class Engine:
         fills = await detector.stream.poll(wallets)
         crash_point("after_detect" if fills else "")
         if fills:
-            log.info("🎯 Detected %d potential trades (source=%s)", len(fills), detector.name)
-            intents = await self.handle(fills)
+            intents, decided = await self.handle(fills)
             crash_point("after_intent" if intents else "")
             for intent in intents:
                 self._inflight.add(intent.id)  # queued for a worker: not the sweeper's
                 await self.orders.put(intent)
             if intents:
-                # the workers sign and post first; the cursor may move a moment later (it must
-                # only never move before the intents were committed, above)
+                # the workers sign and post first; the journal and the cursor follow a moment
+                # later (the cursor must only never move before the intents were committed)
                 await asyncio.sleep(0)
+            log.info("🎯 Detected %d potential trades (source=%s)", len(fills), detector.name)
+            self._journal(decided)
         detector.stream.commit()
         self.stats.cycles += 1
         # a source that failed quietly (an upstream outage) did not read fresh data this cycle
@@ -248,9 +249,11 @@ class Engine:
             self.ready.set()
         return len(fills)
 
-    async def handle(self, fills: Sequence[TargetFill]) -> list[OrderIntent]:
+    async def handle(self, fills: Sequence[TargetFill],
+                     ) -> tuple[list[OrderIntent], list[tuple[TargetFill, Decision]]]:
         """Decide on a batch of fills and commit every fill + decision + intent in one durable
-        transaction (one fsync for a burst); the intents go to the order workers only after."""
+        transaction (one fsync for a burst); the intents go to the order workers only after.
+        Returns the intents and what was decided (for `_journal`)."""
         markets = {token: await self.markets.info(token) for token in {f.token_id for f in fills}}
         intents: list[OrderIntent] = []
         decided: list[tuple[TargetFill, Decision]] = []
@@ -277,6 +280,10 @@ class Engine:
                     if intent is not None:
                         intents.append(intent)
                         self._remember_detection(intent.id, fill)
+        return intents, decided
+
+    def _journal(self, decided: Sequence[tuple[TargetFill, Decision]]) -> None:
+        """Count, log and announce committed decisions (after their orders are on the way)."""
         for fill, decision in decided:
             self.stats.detected += 1
             if decision.action is Action.COPY:
@@ -284,7 +291,6 @@ class Engine:
             else:
                 self.stats.skipped += 1
             self._log_decision(fill, decision)
-        return intents
 
     def _daily_loss_halted(self, day: str, pnl: Decimal) -> bool:
         limit = self.limits.max_daily_loss_usdc
