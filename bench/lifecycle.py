@@ -1,13 +1,15 @@
 """What the release life cycle costs on a real systemd test host (the harness), in paper mode
 against the simulator: deploy time, the switch trading gap, rollback time, restore time and an
-idempotent re-deploy (changed=0).
+idempotent re-deploy (changed=0), before and after in one run: the playbooks and roles of
+`--base` (default 1f4e50c, the tree before issue 14, checked out with `git worktree`) and of
+this tree, each on a fresh host, one after the other on the same machine.
 
 The trading gap of a switch is read from the host's journal, where systemd stamps both ends in
 microseconds: from `Stopping polymarket-bot.service` (the old release's order window closes) to
 the new release's `Started` (Type=notify: sent after its first successful detection cycle).
 Playbook times are wall-clock on the controller, Ansible's own overhead included.
 
-    .venv/bin/python bench/lifecycle.py [--cycles 2]
+    .venv/bin/python bench/lifecycle.py [--cycles 2] [--base REV | --no-base]
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ import argparse
 import json
 import os
 import re
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -26,20 +27,23 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "bench-lifecycle"
 PORT = 19400
+BASE = "1f4e50c"  # the tree before issue 14
 # issue 14's targets (2 cores)
-TARGETS = {"deploy": 30.0, "switch gap": 1.5, "rollback": 6.0, "restore": 120.0,
-           "re-deploy": 20.0}
+TARGETS = {"deploy": 30.0, "deploy kept": 30.0, "switch gap": 1.5, "rollback": 6.0,
+           "restore": 120.0, "re-deploy": 20.0}
 
 
-def sh(*args: str, env: dict[str, str] | None = None) -> str:
-    return subprocess.run(args, check=True, capture_output=True, text=True, cwd=ROOT,
+def sh(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT) -> str:
+    return subprocess.run(args, check=True, capture_output=True, text=True, cwd=cwd,
                           env={**os.environ, **(env or {})}).stdout
 
 
 class Lab:
-    """One test host + simulator, and a throwaway inventory that reuses the sandbox's vars."""
+    """One test host + simulator (this tree's harness), and a throwaway inventory that reuses the
+    sandbox's vars of the tree under test, whose playbooks and roles run."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, tree: Path) -> None:
+        self.tree = tree
         sh("scripts/testhosts.sh", "up")
         self.env = dict(line.split("=", 1) for line in
                         sh("scripts/testhosts.sh", "env").replace("export ", "").split())
@@ -49,14 +53,14 @@ class Lab:
         sh("scripts/testhosts.sh", "start", HOST, "trixie")
         inventory = workdir / "inventory"
         inventory.mkdir()
-        (inventory / "group_vars").symlink_to(ROOT / "inventories" / "sandbox" / "group_vars")
+        (inventory / "group_vars").symlink_to(tree / "inventories" / "sandbox" / "group_vars")
         (inventory / "hosts.yml").write_text(json.dumps({"all": {"children": {"polymarket_bots": {
             "hosts": {HOST: {"ansible_connection": "community.docker.docker",
                              "ansible_host": HOST}}}}}}))
         self.inventory = inventory
         self.run_env = {
-            "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1",
-            "ANSIBLE_VAULT_PASSWORD_FILE": str(ROOT / "inventories/sandbox/vault-password"),
+            "ANSIBLE_CONFIG": str(tree / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_VAULT_PASSWORD_FILE": str(tree / "inventories/sandbox/vault-password"),
             "POLYMARKET_SIM_PORT": str(PORT), "PATH": f"{ROOT / '.venv/bin'}:{os.environ['PATH']}",
             "POLYMARKET_RELEASE_LEDGER": str(workdir / "ledger.jsonl"),
             "POLYMARKET_BACKUP_DIR": str(workdir / "backups"),
@@ -65,7 +69,7 @@ class Lab:
     def play(self, playbook: str, *extra: str) -> tuple[float, str]:
         started = time.monotonic()
         result = subprocess.run(["ansible-playbook", "-i", str(self.inventory), playbook, *extra],
-                                cwd=ROOT, capture_output=True, text=True,
+                                cwd=self.tree, capture_output=True, text=True,
                                 env={**os.environ, **self.run_env})
         seconds = time.monotonic() - started
         if result.returncode != 0:
@@ -111,28 +115,26 @@ def host_clock(lab: Lab) -> float:
     return float(lab.on_host("date", "+%s.%N"))
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--cycles", type=int, default=2,
-                        help="deploy/rollback cycles (each gives two switch gaps)")
-    args = parser.parse_args()
+def measure(tree: Path, cycles: int) -> dict[str, list[float]]:
+    """Every figure of one tree, on a fresh host. `deploy` is the first one of a release the
+    host never had (copy, venv, install); later cycles deploy it again while it is still kept."""
     rows: dict[str, list[float]] = {k: [] for k in TARGETS}
     with tempfile.TemporaryDirectory(prefix="bench-lifecycle.") as tmp:
-        lab = Lab(Path(tmp))
+        lab = Lab(Path(tmp), tree)
         try:
-            print("provisioning the bench host (bot roles only) ...", file=sys.stderr)
+            print(f"{tree.name}: provisioning the bench host (bot roles only) ...", file=sys.stderr)
             lab.play("playbooks/provision.yml", "--skip-tags", "base,ssh_hardening,firewall")
             v1 = lab.on_host("/usr/local/sbin/polymarket-release", "active").strip()
             python, arch = lab.on_host("python3", "-c", "import platform, sys; print("
                                        "'%d.%d %s' % (*sys.version_info[:2], platform.machine()))"
                                        ).split()
             v2 = sh(sys.executable, "scripts/test-release.py", "--bump", "0.1.1", "--python",
-                    python, "--arch", arch).strip()
-            for cycle in range(args.cycles):
+                    python, "--arch", arch, cwd=tree).strip()
+            for cycle in range(cycles):
                 print(f"cycle {cycle + 1}: deploy {v2}, roll back to {v1} ...", file=sys.stderr)
                 since = host_clock(lab)
                 seconds, _ = lab.play("playbooks/deploy.yml", "-e", f"version={v2}")
-                rows["deploy"].append(seconds)
+                rows["deploy" if cycle == 0 else "deploy kept"].append(seconds)
                 rows["switch gap"].append(gap(lab, since))
                 since = host_clock(lab)
                 seconds, _ = lab.play("playbooks/rollback.yml")
@@ -147,23 +149,63 @@ def main() -> int:
             rows["re-deploy"].append(seconds)
         finally:
             lab.down()
+    return rows
 
-    print(f"{'measure':<34} {'n':>3} {'median':>9} {'max':>9} {'target':>9}  ok")
-    verdicts = {}
-    for name, values in rows.items():
-        worst = max(values)
-        verdicts[name] = worst <= TARGETS[name]
-        label = {"deploy": "deploy (playbook, v1 -> v2)", "switch gap": "switch trading gap",
-                 "rollback": "rollback (playbook, default)", "restore": "restore (playbook)",
-                 "re-deploy": "idempotent re-deploy (changed=0)"}[name]
-        print(f"{label:<34} {len(values):>3} {statistics.median(values):>8.2f}s {worst:>8.2f}s "
-              f"{TARGETS[name]:>8.0f}s  {'yes' if verdicts[name] else 'NO'}")
-    deploy = statistics.median(rows["deploy"])
-    print(f"summary: switch gap max {max(rows['switch gap']):.2f} s (target 1.5), rollback "
-          f"{max(rows['rollback']):.1f} s (target 6), deploy {deploy:.1f} s (target 30), restore "
-          f"{rows['restore'][0]:.1f} s, re-deploy {rows['re-deploy'][0]:.1f} s changed=0 "
-          "(target 20)")
+
+def base_tree(rev: str, parent: Path) -> Path:
+    """The `before` tree: a detached worktree (clean, so its own builder accepts it)."""
+    path = parent / f"before-{rev}"
+    sh("git", "worktree", "add", "--detach", str(path), rev)
+    return path
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--cycles", type=int, default=2,
+                        help="deploy/rollback cycles (each gives two switch gaps)")
+    parser.add_argument("--base", default=BASE, help="git revision of the 'before' playbooks")
+    parser.add_argument("--no-base", action="store_true", help="measure this tree only")
+    args = parser.parse_args()
+    results: dict[str, dict[str, list[float]]] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-lifecycle-trees.") as trees:
+        if not args.no_base:
+            before = base_tree(args.base, Path(trees))
+            try:
+                results[f"before ({args.base})"] = measure(before, args.cycles)
+            finally:
+                sh("git", "worktree", "remove", "--force", str(before))
+        results["after"] = measure(ROOT, args.cycles)
+    report(results)
     return 0
+
+
+def report(results: dict[str, dict[str, list[float]]]) -> None:
+    labels = {"deploy": "deploy v1 -> v2 (new release)", "deploy kept": "deploy v1 -> v2 (kept)",
+              "switch gap": "switch trading gap (max)", "rollback": "rollback (playbook, max)",
+              "restore": "restore (playbook)", "re-deploy": "idempotent re-deploy (changed=0)"}
+    names = list(results)
+    print(f"{'measure':<34}" + "".join(f"{name:>22}" for name in names)
+          + (f"{'ratio':>8}" if len(names) == 2 else "") + f"{'target':>9}  ok")
+    after = results["after"]
+    for key, label in labels.items():
+        if not after[key]:
+            continue
+        worst = {name: max(rows[key]) if rows[key] else float("nan")
+                 for name, rows in results.items()}
+        line = f"{label:<34}" + "".join(f"{worst[name]:>21.2f}s" for name in names)
+        if len(names) == 2:
+            line += f"{worst[names[0]] / worst['after']:>7.1f}x"
+        ok = worst["after"] <= TARGETS[key]
+        print(line + f"{TARGETS[key]:>8.1f}s  {'yes' if ok else 'NO'}")
+    first = results[names[0]]
+
+    def pair(key: str) -> str:
+        was = f"{max(first[key]):.1f} -> " if len(names) == 2 else ""
+        return f"{was}{max(after[key]):.1f} s"
+
+    print(f"summary: deploy {pair('deploy')} (target 30), rollback {pair('rollback')} (target 6), "
+          f"switch gap {pair('switch gap')} (target 1.5), re-deploy {pair('re-deploy')} changed=0 "
+          f"(target 20), restore {pair('restore')}")
 
 
 if __name__ == "__main__":

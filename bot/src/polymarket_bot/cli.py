@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -28,7 +29,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
     # imported here: the trading pipeline is heavy, and `version`/`check-config` must stay quick
     from polymarket_bot import runner
 
-    return runner.main(args)
+    code = runner.main(args)
+    # A switch's trading gap lasts until this process is gone, and the interpreter's teardown of
+    # the pipeline's modules takes longer than the shutdown itself. By now everything is closed
+    # (store, sockets, the trader's lock, the alerts drained): flush the logs and end here.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _cmd_redact(args: argparse.Namespace) -> int:

@@ -48,7 +48,9 @@ def stage(config: Path, sizing: int) -> None:
 
 def test_a_second_lock_is_refused_naming_the_holder(tool):
     first = tool("lock", "tok1abcd", "alice@laptop deploy 0.1.1", "3600")
-    assert first.stdout.strip() == "acquired"
+    said, state = first.stdout.splitlines()
+    assert said == "acquired"
+    assert json.loads(state)["deploy_lock"].startswith("alice@laptop deploy 0.1.1 since="), state
     second = tool("lock", "tok2abcd", "bob@desk deploy 0.1.2", "3600", check=False)
     assert second.returncode == 3
     assert "deploy lock held by alice@laptop deploy 0.1.1" in second.stderr

@@ -21,7 +21,9 @@ def test_kill_at_each_step_then_restart_copies_exactly_once(bot: BotRun, step: s
     # a second target trade proves the restarted bot is healthy and the first was not redone
     bot.trade(whale, "lakers-celtics", "Celtics", "BUY", 50, 0.60)
     bot.wait_until(lambda: len(bot.our_matches()) >= 2, what="the next copy")
-    bot.stop()
+    # SIGTERM: a clean exit that skips only the interpreter's teardown, its last line flushed
+    assert bot.stop() == 0, bot.log_text()
+    assert bot.log_text().rstrip().endswith("stopped"), bot.log_text()[-2000:]
     matches = bot.our_matches()
     assert len(matches) == 2, matches
     assert sorted(m["side"] for m in matches) == ["BUY", "BUY"]
