@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import logging
 import signal
 import sys
@@ -175,8 +176,9 @@ async def run(settings: Settings, wallets: WalletsConfig, env_file: Path | None 
             alerts.submit(*alert_messages.startup(settings.TRADING_MODE,
                                                   chain_name(settings.CHAIN_ID),
                                                   len(targets.addresses()), __version__))
-            # last in, first out: undelivered alerts get a few seconds before the tasks stop
-            stack.push_async_callback(alerts.drain, 5.0)
+            # last in, first out: undelivered alerts get a moment before the tasks stop (what is
+            # left is saved and sent by the next process)
+            stack.push_async_callback(functools.partial(alerts.drain, 2.0, shutdown=True))
         for task in engine.tasks.start_all(reversed(background)):
             stack.callback(task.cancel)
         stack.callback(notifier.stopping)  # registered last: runs first on the way out

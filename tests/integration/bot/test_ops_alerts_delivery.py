@@ -65,6 +65,20 @@ async def test_every_alert_type_arrives_once_in_its_chat(sim) -> None:
     assert "whale (0x1111…1111)" in expected[MEDIUM][1]
 
 
+async def test_on_the_way_out_nothing_lingers(sim) -> None:
+    """A switch's trading gap lasts until the old process exits: its last alerts go at once,
+    not after the linger that batches a burst."""
+    queue = make_queue(sim, linger=60.0, chats={"critical": MEDIUM, "high": MEDIUM,
+                                                "medium": MEDIUM})
+    async with running(queue):
+        queue.submit(*msg.trade_executed(side="BUY", size=Decimal("3"), price="0.5",
+                                         market="mkt-last", wallet=WALLET))
+        await asyncio.sleep(0.2)
+        assert queue.queue_depth == 1  # held for a batch
+        assert await queue.drain(5, shutdown=True)
+    assert len(texts(sim, MEDIUM)) == 1
+
+
 async def test_burst_becomes_one_summary_and_nothing_is_lost(sim) -> None:
     queue = make_queue(sim, chats={"critical": MEDIUM, "high": MEDIUM, "medium": MEDIUM})
     async with running(queue):

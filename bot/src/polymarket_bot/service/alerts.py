@@ -240,8 +240,14 @@ class AlertQueue:
                 with contextlib.suppress(Exception):
                     await bot.shutdown()
 
-    async def drain(self, timeout: float) -> bool:
-        """Wait (up to `timeout`) until nothing is pending; for shutdown and tests."""
+    async def drain(self, timeout: float, *, shutdown: bool = False) -> bool:
+        """Wait (up to `timeout`) until nothing is pending; for shutdown and tests. On the way
+        out (`shutdown`) nothing lingers for a batch: the trading gap of a switch lasts until
+        this process exits, and what is still undelivered at the timeout is saved for the next
+        process (run's `finally`), which sends it."""
+        if shutdown:
+            self.linger = 0.0
+            self._wake()
         deadline = time.monotonic() + timeout
         while self.queue_depth and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
