@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +25,7 @@ def fresh(tmp_path: Path) -> Iterator[tuple[RunningSim, Path]]:
     httpx.post(f"{sim.urls['admin']}/fund", json={
         "address": BOT_ADDRESS, "collateral": 100, "pol": 1, "approvals": False,
     }).raise_for_status()
+    _until_mined(sim.urls["rpc"])  # the funding lands in the next block, not at once
     env = {"PRIVATE_KEY": BOT_KEY, "POLYGON_RPC_URL": sim.urls["rpc"],
            "CLOB_HOST": sim.urls["clob"], "DATA_API_HOST": sim.urls["data"],
            "GAMMA_HOST": sim.urls["gamma"], "GEOBLOCK_URL": sim.urls["gamma"] + "/api/geoblock",
@@ -39,6 +41,18 @@ def fresh(tmp_path: Path) -> Iterator[tuple[RunningSim, Path]]:
         yield sim, env_file
     finally:
         sim.stop()
+
+
+def _until_mined(rpc: str, timeout: float = 30.0) -> None:
+    def balance() -> int:
+        reply = httpx.post(rpc, json={"jsonrpc": "2.0", "id": 1, "method": "eth_getBalance",
+                                      "params": [BOT_ADDRESS, "latest"]})
+        return int(reply.json()["result"], 16)
+
+    deadline = time.monotonic() + timeout
+    while balance() == 0:
+        assert time.monotonic() < deadline, "the funding was not mined"
+        time.sleep(0.05)
 
 
 def cli(capfd: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
