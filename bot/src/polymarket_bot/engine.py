@@ -530,9 +530,10 @@ class Engine:
         whose handling gave up (a flaky exchange, a crash) is posted again until its deadline.
         One intent's trouble never stops the others, nor the sweeper."""
         now = time.time() if now is None else now
+        # which intents are due is the store's query (stuck, expired, or posted but not resting)
         due = self.store.intents_to_sweep(now, now - self.config.stuck_after, RESTING)
         for intent in due:
-            if intent.id in self._inflight or not self._due(intent, now):
+            if intent.id in self._inflight:
                 continue
             try:
                 await self._settle(intent, now)
@@ -540,13 +541,6 @@ class Engine:
                 self._log_failure(f"cannot settle intent {intent.id} yet", exc)
             except Exception as exc:
                 self._log_failure(f"settling intent {intent.id} failed", exc)
-
-    def _due(self, intent: OrderIntent, now: float) -> bool:
-        if intent.status is not IntentStatus.POSTED:
-            return now - intent.created_at > self.config.stuck_after
-        if intent.order_type in RESTING:
-            return bool(intent.expires_at and intent.expires_at < now)
-        return True  # posted but not final although it cannot rest: ask until it is
 
     async def _settle(self, intent: OrderIntent, now: float) -> None:
         if intent.status is not IntentStatus.POSTED:
