@@ -73,12 +73,22 @@ RESULT_STATUSES_DONE = {"matched", "unmatched", "canceled", "rejected"}
 PENDING_AT_EXCHANGE = ("live", "delayed")
 RESTING = ("GTC", "GTD")
 MAX_REMEMBERED = 100_000  # detection times kept for orders not answered yet
+DECIDE_BATCH = 32  # fills decided and committed together (one fsync)
 
 
 def crash_point(step: str) -> None:
     if CRASH_AT and step == CRASH_AT:
         log.warning("crash test: killing the bot at %s", step)
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+@dataclass
+class _BatchFacts:
+    """Read once per batch of decisions; `copies_last_hour` counts the batch's own copies."""
+
+    paused: bool
+    kill_switch: bool
+    copies_last_hour: int
 
 
 @dataclass(frozen=True)
@@ -89,7 +99,7 @@ class EngineConfig:
     gtc_ttl: float | None = None  # a resting GTC copy is cancelled after this long
     breaker_errors: int = 5  # consecutive order errors that open the circuit breaker
     breaker_cooldown: float = 300.0
-    workers: int = 4  # order tasks signing and posting in parallel
+    workers: int = 8  # order tasks signing and posting in parallel
     sweep_every: float = 5.0
     stuck_after: float = 30.0  # an order left unsettled this long is looked up
 
@@ -227,8 +237,10 @@ class Engine:
         polled_at = time.time()
         fills = await detector.stream.poll(wallets)
         crash_point("after_detect" if fills else "")
-        if fills:
-            intents, decided = await self.handle(fills)
+        for first in range(0, len(fills), DECIDE_BATCH):
+            # a burst is committed a batch at a time: the first orders are on their way while
+            # the rest is still being decided (one fsync per batch)
+            intents, decided = await self.handle(fills[first:first + DECIDE_BATCH])
             crash_point("after_intent" if intents else "")
             for intent in intents:
                 self._inflight.add(intent.id)  # queued for a worker: not the sweeper's
@@ -237,8 +249,9 @@ class Engine:
                 # the workers sign and post first; the journal and the cursor follow a moment
                 # later (the cursor must only never move before the intents were committed)
                 await asyncio.sleep(0)
-            log.info("🎯 Detected %d potential trades (source=%s)", len(fills), detector.name)
             self._journal(decided)
+        if fills:
+            log.info("🎯 Detected %d potential trades (source=%s)", len(fills), detector.name)
         detector.stream.commit()
         self.stats.cycles += 1
         # a source that failed quietly (an upstream outage) did not read fresh data this cycle
@@ -252,22 +265,21 @@ class Engine:
     async def handle(self, fills: Sequence[TargetFill],
                      ) -> tuple[list[OrderIntent], list[tuple[TargetFill, Decision]]]:
         """Decide on a batch of fills and commit every fill + decision + intent in one durable
-        transaction (one fsync for a burst); the intents go to the order workers only after.
+        transaction (one fsync per batch); the intents go to the order workers only after.
         Returns the intents and what was decided (for `_journal`)."""
         markets = {token: await self.markets.info(token) for token in {f.token_id for f in fills}}
         intents: list[OrderIntent] = []
         decided: list[tuple[TargetFill, Decision]] = []
         async with self._decide_lock:
             with self.store.batch():  # no await in here: see Store.batch
-                # nobody else can write while the batch is open: one read serves the batch
-                paused = self.store.get_flag("paused") == "1"
+                batch = self._batch_facts()
                 for fill in fills:
                     now = time.time()
                     market = markets[fill.token_id]
                     day = utc_day(now)
                     pnl = self.store.daily_pnl(day)
                     halted = self._daily_loss_halted(day, pnl)
-                    context = self._context(fill, market, now, pnl, halted, paused)
+                    context = self._context(fill, market, now, pnl, halted, batch)
                     decision = decide(fill, context, self.limits)
                     intent = self._intent(fill, decision, market, now)
                     if not self.store.record_detection(fill, decision, intent):
@@ -278,9 +290,18 @@ class Engine:
                                                market.question or market.slug, market.outcome)
                     decided.append((fill, decision))
                     if intent is not None:
+                        batch.copies_last_hour += 1
                         intents.append(intent)
                         self._remember_detection(intent.id, fill)
         return intents, decided
+
+    def _batch_facts(self) -> _BatchFacts:
+        """What a batch of decisions reads once, inside its transaction: nobody else can write
+        while it is open, and the batch lasts milliseconds."""
+        return _BatchFacts(
+            paused=self.store.get_flag("paused") == "1",
+            kill_switch=self.kill_switch(),
+            copies_last_hour=self.store.trades_since(time.time() - 3600))
 
     def _journal(self, decided: Sequence[tuple[TargetFill, Decision]]) -> None:
         """Count, log and announce committed decisions (after their orders are on the way)."""
@@ -307,7 +328,7 @@ class Engine:
             del self._detected[next(iter(self._detected))]
 
     def _context(self, fill: TargetFill, market: MarketInfo | None, now: float, pnl: Decimal,
-                 halted: bool, paused: bool) -> PolicyContext:
+                 halted: bool, batch: _BatchFacts) -> PolicyContext:
         store = self.store
         condition = market.condition_id if market else fill.condition_id
         return PolicyContext(
@@ -316,7 +337,7 @@ class Engine:
             position=store.position(fill.token_id),
             market_exposure_usdc=store.exposure(condition) if condition else Decimal(0),
             open_positions=store.open_positions(),
-            trades_last_hour=store.trades_since(now - 3600),
+            trades_last_hour=batch.copies_last_hour,
             last_trade_at=store.last_trade_at(fill.wallet, condition) if condition else None,
             daily_pnl_usdc=pnl,
             daily_pnl_low_usdc=-self.limits.max_daily_loss_usdc if halted else pnl,
@@ -324,9 +345,9 @@ class Engine:
             target_held_before=store.target_holding(fill.wallet, fill.token_id),
             collateral_usdc=self._collateral,
             confidence=self.confidence(fill.wallet),
-            paused=paused,
+            paused=batch.paused,
             close_only=self.close_only,
-            kill_switch=self.kill_switch(),
+            kill_switch=batch.kill_switch,
             circuit_open=self.breaker.is_open(now),
         )
 

@@ -122,6 +122,7 @@ def build_app(sim: Sim) -> web.Application:
     app.router.add_post("/liquidity", _liquidity)
     app.router.add_post("/trades", _trade)
     app.router.add_get("/matches", _matches)
+    app.router.add_get("/matches/count", _matches_count)
     app.router.add_get("/order-seconds", _order_seconds)
     app.router.add_post("/scenario", _scenario)
     app.router.add_post("/resolve", _resolve)
@@ -271,6 +272,14 @@ async def _matches(request: web.Request) -> web.Response:
     address = request.query.get("address")
     matches = sim.ledger.for_address(address) if address else list(sim.ledger.matches)
     return web.json_response([match_dict(m) for m in matches])
+
+
+async def _matches_count(request: web.Request) -> web.Response:
+    """How many matches `/matches` would return: for pollers that wait for a number (benches)."""
+    sim = _sim(request)
+    address = request.query.get("address")
+    count = len(sim.ledger.for_address(address) if address else sim.ledger.matches)
+    return web.json_response({"count": count})
 
 
 async def _order_seconds(request: web.Request) -> web.Response:

@@ -161,6 +161,10 @@ def test_injected_trade_and_bad_admin_input(loaded: RunningSim) -> None:
     assert unknown.status_code == 400 and "unknown market 'snow'" in unknown.json()["error"]
     matches = httpx.get(f"{admin}/matches", params={"address": trader}).json()
     assert len(matches) == 1 and matches[0]["taker"].lower() == trader.lower()
+    count = httpx.get(f"{admin}/matches/count", params={"address": trader}).json()
+    assert count == {"count": 1}
+    everyone = len(httpx.get(f"{admin}/matches").json())
+    assert httpx.get(f"{admin}/matches/count").json() == {"count": everyone}
 
 
 def test_simultaneous_scripted_trades_all_play(loaded: RunningSim) -> None:
