@@ -73,7 +73,6 @@ RESULT_STATUSES_DONE = {"matched", "unmatched", "canceled", "rejected"}
 PENDING_AT_EXCHANGE = ("live", "delayed")
 RESTING = ("GTC", "GTD")
 MAX_REMEMBERED = 100_000  # detection times kept for orders not answered yet
-DECIDE_BATCH = 32  # fills decided and committed together (one fsync)
 
 
 def crash_point(step: str) -> None:
@@ -237,10 +236,8 @@ class Engine:
         polled_at = time.time()
         fills = await detector.stream.poll(wallets)
         crash_point("after_detect" if fills else "")
-        for first in range(0, len(fills), DECIDE_BATCH):
-            # a burst is committed a batch at a time: the first orders are on their way while
-            # the rest is still being decided (one fsync per batch)
-            intents, decided = await self.handle(fills[first:first + DECIDE_BATCH])
+        if fills:
+            intents, decided = await self.handle(fills)
             crash_point("after_intent" if intents else "")
             for intent in intents:
                 self._inflight.add(intent.id)  # queued for a worker: not the sweeper's
@@ -249,9 +246,8 @@ class Engine:
                 # the workers sign and post first; the journal and the cursor follow a moment
                 # later (the cursor must only never move before the intents were committed)
                 await asyncio.sleep(0)
-            self._journal(decided)
-        if fills:
             log.info("🎯 Detected %d potential trades (source=%s)", len(fills), detector.name)
+            self._journal(decided)
         detector.stream.commit()
         self.stats.cycles += 1
         # a source that failed quietly (an upstream outage) did not read fresh data this cycle
@@ -265,7 +261,7 @@ class Engine:
     async def handle(self, fills: Sequence[TargetFill],
                      ) -> tuple[list[OrderIntent], list[tuple[TargetFill, Decision]]]:
         """Decide on a batch of fills and commit every fill + decision + intent in one durable
-        transaction (one fsync per batch); the intents go to the order workers only after.
+        transaction (one fsync for a burst); the intents go to the order workers only after.
         Returns the intents and what was decided (for `_journal`)."""
         markets = {token: await self.markets.info(token) for token in {f.token_id for f in fills}}
         intents: list[OrderIntent] = []

@@ -13,10 +13,10 @@ import httpx
 import pytest
 from test_execution_clob import add_fault, copy_of, exchange, intent, market, matches_of
 
-from polymarket_bot.engine import DECIDE_BATCH, Detector, Engine, EngineConfig
+from polymarket_bot.engine import Detector, Engine, EngineConfig
 from polymarket_bot.events import Decided, Event, OrderDelayed, OrderFailed, Traded
 from polymarket_bot.execution import ClobExchange
-from polymarket_bot.models import Action, IntentStatus, MarketInfo, OrderIntent, Side, TargetFill
+from polymarket_bot.models import IntentStatus, MarketInfo, OrderIntent, Side, TargetFill
 from polymarket_bot.policy import reasons
 from polymarket_bot.policy.limits import Limits, WalletRule
 from polymarket_bot.service.alert_events import engine_event_handler
@@ -208,39 +208,27 @@ class OnePoll:
         self.committed = True
 
 
-async def test_a_burst_is_committed_in_batches_and_its_first_orders_leave_before_the_rest(
+async def test_a_burst_counts_its_own_copies_against_the_hourly_limit(
         engine: Engine, market: MarketInfo) -> None:
+    """The copies of the last hour are counted once per batch, then kept current by the
+    batch's own copies: a burst cannot slip past MAX_TRADES_PER_HOUR."""
     whale = "0xf1E2612B0E5e9aC3138DC86aED01B0d3D15E443D"
     engine.limits = Limits(max_position_usdc=100_000, max_daily_loss_usdc=1000,
-                           max_trades_per_hour=1000, min_trade_interval_s=0,
+                           max_trades_per_hour=5, min_trade_interval_s=0,
                            wallets=(WalletRule(whale, confidence=1.0),))
     now = time.time()
-    fills = [TargetFill(key=f"burst-{i}", wallet=whale, source="chain", tx_hash="0x" + "cd" * 32,
-                        timestamp=now, token_id=market.token_id, side=Side.BUY, size=D(10),
-                        price=D("0.53"), usdc_size=D("5.3"), detected_at=now)
-             for i in range(2 * DECIDE_BATCH + 5)]
-    queued_before: list[tuple[int, int]] = []
-    handle = engine.handle
 
-    async def watched(batch: list[TargetFill]):
-        queued_before.append((len(batch), engine.orders.qsize()))
-        return await handle(batch)
+    def burst(tag: str, n: int) -> list[TargetFill]:
+        return [TargetFill(key=f"{tag}-{i}", wallet=whale, source="chain",
+                           tx_hash="0x" + "cd" * 32, timestamp=now, token_id=market.token_id,
+                           side=Side.BUY, size=D(10), price=D("0.53"), usdc_size=D("5.3"),
+                           detected_at=now) for i in range(n)]
 
-    engine.handle = watched  # type: ignore[method-assign]
-    source = OnePoll(fills)
-    assert await engine.detect_once(Detector(source, 1.0, "burst")) == len(fills)
-    # each batch is one commit, and the orders of the batches before it are already queued
-    assert queued_before == [(DECIDE_BATCH, 0), (DECIDE_BATCH, DECIDE_BATCH),
-                             (5, 2 * DECIDE_BATCH)]
-    assert engine.orders.qsize() == len(fills) and source.committed
+    source = OnePoll(burst("first", 12))
+    assert await engine.detect_once(Detector(source, 1.0, "burst")) == 12
+    assert engine.orders.qsize() == 5 and source.committed
     journal = engine.store.decisions(since=now - 1)
-    assert len(journal) == len(fills) and {d["action"] for d in journal} == {Action.COPY.value}
-    assert {d["fill_key"] for d in journal} == {fill.key for fill in fills}
-    # the batch's own copies count against the hourly limit of the next decisions
-    engine.limits = Limits(max_position_usdc=100_000, max_daily_loss_usdc=1000,
-                           max_trades_per_hour=len(fills) + 1, min_trade_interval_s=0,
-                           wallets=(WalletRule(whale, confidence=1.0),))
-    more = [fill.model_copy(update={"key": f"more-{i}"}) for i, fill in enumerate(fills[:3])]
-    intents, decided = await handle(more)
-    assert len(intents) == 1
-    assert [d.reason for _, d in decided][1:] == [reasons.TRADE_FREQUENCY] * 2
+    assert sorted(d["reason"] for d in journal) == ([reasons.COPIED] * 5
+                                                   + [reasons.TRADE_FREQUENCY] * 7)
+    intents, decided = await engine.handle(burst("second", 3))
+    assert intents == [] and {d.reason for _, d in decided} == {reasons.TRADE_FREQUENCY}
