@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+import threading
+import time
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -76,6 +78,32 @@ def test_a_durable_commit_is_fsynced_and_the_others_are_not(store: Store) -> Non
     assert levels == [("detection", "FULL"), ("batch", "FULL"), ("signed", "NORMAL"),
                       ("result", "NORMAL"), ("cursor", "NORMAL")]
     assert store._db.execute("PRAGMA synchronous").fetchone()[0] == 1
+
+
+def test_what_was_not_synced_is_flushed_soon_after_off_the_caller(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The WAL pages of commits without fsync reach the disk from a background thread, a few
+    commits of one moment in one flush, so the next durable commit syncs only its own."""
+    flushed: list[tuple[str, str]] = []
+    real = os.fdatasync
+
+    def spy(fd: int) -> None:
+        flushed.append((os.readlink(f"/proc/self/fd/{fd}"), threading.current_thread().name))
+        real(fd)
+
+    monkeypatch.setattr(os, "fdatasync", spy)
+    record(store, size="10", price="0.5")  # durable: syncs itself, nothing to flush after it
+    time.sleep(0.2)
+    assert flushed == []
+    for cursor in ("1", "2", "3"):
+        store.set_cursor("chain", cursor)
+    deadline = time.monotonic() + 5
+    while not flushed and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.2)
+    assert flushed == [(f"{store.path.resolve()}-wal", "wal-flush")]
+    store.close()  # stops the thread; closing twice is harmless
+    assert not any(t.name == "wal-flush" for t in threading.enumerate())
 
 
 def test_cursors_and_flags(store: Store) -> None:

@@ -144,7 +144,10 @@ class ResolutionBooks:
         with self._tx(durable=False) as db:
             db.execute("INSERT INTO market_names (token_id, condition_id, question, outcome) "
                        "VALUES (?, ?, ?, ?) ON CONFLICT (token_id) DO UPDATE SET "
-                       "question = excluded.question, outcome = excluded.outcome",
+                       "question = excluded.question, outcome = excluded.outcome "
+                       # the same name again writes nothing: no page to sync with the copy
+                       "WHERE question IS NOT excluded.question "
+                       "OR outcome IS NOT excluded.outcome",
                        (token_id, condition_id, question, outcome))
 
     def market_names(self: _Db) -> dict[str, tuple[str, str]]:

@@ -41,6 +41,7 @@ from polymarket_bot.state.open_intents import UNRESOLVED, OpenIntent, OpenIntent
 from polymarket_bot.state.reports import Reports
 from polymarket_bot.state.resolution import DONE, ResolutionBooks
 from polymarket_bot.state.schema import MIGRATIONS, Migration, migrate, schema_version
+from polymarket_bot.state.wal_flush import WalFlusher
 
 FINAL = (IntentStatus.DONE, IntentStatus.FAILED)
 _SEEN_CHUNK = 500  # stays under SQLite's bound-parameter limit
@@ -89,6 +90,7 @@ class Store(ResolutionBooks, Reports):
             _create_private(self.path)
         self._lock = threading.RLock()
         self._batch_depth = 0
+        self._flusher: WalFlusher | None = None
         self._open: OpenIntents | None = None  # unresolved intents, for limits; None: unread
         # (unix time, what) of the last write the disk refused; None once a write succeeds
         self.write_error: tuple[float, str] | None = None
@@ -108,12 +110,15 @@ class Store(ResolutionBooks, Reports):
             # at rest NORMAL: most commits of a copy can be rebuilt from the exchange; a
             # durable one raises it to FULL for its own commit (see _tx and batch)
             self._db.execute("PRAGMA synchronous=NORMAL")
+            self._flusher = WalFlusher(self.path)
         except BaseException:
             self._db.close()
             raise
 
     def close(self) -> None:
         with self._lock:
+            if self._flusher is not None:
+                self._flusher.close()
             self._db.close()
 
     def __enter__(self) -> Store:
@@ -141,6 +146,8 @@ class Store(ResolutionBooks, Reports):
                     self._rollback()
                     raise
                 self._db.execute("COMMIT")
+            if not durable and self._flusher is not None:
+                self._flusher.poke()
 
     @contextmanager
     def _synchronous(self, durable: bool) -> Iterator[None]:

@@ -7,6 +7,7 @@ from aiohttp import web
 from ..context import Sim
 from .engine import Engine
 from .market_data import MarketData
+from .timing import stamp_received
 from .trading import Trading
 
 ENGINE = web.AppKey("engine", Engine)
@@ -20,7 +21,7 @@ async def _not_found(request: web.Request) -> web.Response:
 def build_app(sim: Sim) -> web.Application:
     """The CLOB service; creates `sim.engine` if the sim has none yet."""
     engine = sim.engine if sim.engine is not None else Engine(sim)
-    app = web.Application()
+    app = web.Application(middlewares=[stamp_received])  # the fault injector comes after it
     app[ENGINE] = engine
     MarketData(sim, engine).add_routes(app)
     Trading(sim, engine).add_routes(app)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
@@ -16,6 +15,7 @@ from .auth import ApiKey, AuthError
 from .engine import INFINITE_ALLOWANCE, Engine
 from .errors import OrderRejected
 from .replies import error_reply, json_reply
+from .timing import since_received
 
 MAX_UINT256 = str(2**256 - 1)
 MAX_CANCELS = 3000
@@ -104,11 +104,10 @@ class Trading:
         return views.post_result(self.engine.submit(post, key))
 
     async def post_order(self, request: web.Request, key: ApiKey, body: str) -> web.Response:
-        started = time.perf_counter()
         try:
             result = self._submit(json.loads(body), key)
             reply = json_reply(result)
-            self.sim.order_seconds[result["orderID"]] = time.perf_counter() - started
+            self.sim.order_seconds[result["orderID"]] = since_received(request)
             return reply
         except OrderRejected as exc:
             return error_reply(exc.message, exc.status)
