@@ -38,6 +38,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 from eth_utils import keccak, to_checksum_address
@@ -84,14 +85,15 @@ class Sim:
                    timeout=30).raise_for_status()
 
     def matches(self, address: str | None = None) -> list[dict]:
-        params = {"address": address} if address else {}
-        return httpx.get(f"{self.admin}/matches", params=params, timeout=60).json()
+        return self._get("/matches", address)
 
     def count(self, address: str | None = None) -> int:
         """How many matches (of `address`) there are: cheap for the simulator to answer."""
+        return self._get("/matches/count", address)["count"]
+
+    def _get(self, path: str, address: str | None) -> Any:
         params = {"address": address} if address else {}
-        return httpx.get(f"{self.admin}/matches/count", params=params,
-                         timeout=60).json()["count"]
+        return httpx.get(f"{self.admin}{path}", params=params, timeout=60).json()
 
     def stall(self, on: bool) -> None:
         httpx.post(f"{self.admin}/chain/stall", json={"on": on}, timeout=30).raise_for_status()
@@ -192,14 +194,22 @@ def tokens(sim: Sim) -> list[str]:
     return [json.loads(m["clobTokenIds"])[0] for m in markets]
 
 
+def our_copies(matches: list[dict]) -> list[dict]:
+    return [m for m in matches if m["taker"].lower() == ADDRESS.lower()]
+
+
+def mined_fills(matches: list[dict], wallets: set[str]) -> list[dict]:
+    """The targets' fills already mined (visible at the source)."""
+    return [m for m in matches if m["taker"] in wallets and m["confirmed_at"]]
+
+
 def end_to_end_ms(sim: Sim, wallets: set[str]) -> tuple[list[float], list[float]]:
     """Per copy: (target fill mined → our copy matched, target's order matched → our copy
     matched), pairing each copy with the latest target fill of that token mined before it. The
     second is what a user sees: it includes the wait for the block."""
     everything = sim.matches()
-    ours = sorted((m for m in everything if m["taker"].lower() == ADDRESS.lower()),
-                  key=lambda m: m["match_time"])
-    theirs = [m for m in everything if m["taker"] in wallets and m["confirmed_at"]]
+    ours = sorted(our_copies(everything), key=lambda m: m["match_time"])
+    theirs = mined_fills(everything, wallets)
     mined, matched = [], []
     for copy in ours:
         source = [m for m in theirs if m["token_id"] == copy["token_id"]
@@ -290,9 +300,8 @@ def burst_run(tree: Tree, count: int, workdir: Path, profile: Path | None = None
         sim.stop()
     if profile and not profile.exists():
         raise RuntimeError(f"the profiled bot wrote no {profile}")
-    final = [m for m in everything if m["taker"].lower() == ADDRESS.lower()]
-    mined = [m["confirmed_at"] for m in everything if m["taker"] in set(wallets)
-             and m["confirmed_at"]]
+    final = our_copies(everything)
+    mined = [m["confirmed_at"] for m in mined_fills(everything, set(wallets))]
     return {"fills": count, "copies": len(final),
             "distinct_orders": len({m["taker_order_id"] for m in final}),
             "seconds": elapsed, "bot_seconds": _bot_seconds(mined, final),
