@@ -156,6 +156,9 @@ def test_limit_buy_rests_shows_up_and_cancels(running: RunningSim) -> None:
         "canceled": [posted["orderID"]], "not_canceled": {}}
     assert client.get_open_orders() == []
     assert client.get_order(posted["orderID"])["status"] == "CANCELED"
+    # benches subtract the exchange's own time on each posted order from the bot's
+    own = httpx.get(f"{running.urls['admin']}/order-seconds").json()
+    assert list(own) == [posted["orderID"]] and 0 < own[posted["orderID"]] < 5
 
 
 def test_limit_sell_fills_partly_and_rests_the_rest(running: RunningSim) -> None:

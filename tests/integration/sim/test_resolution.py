@@ -151,7 +151,8 @@ def test_positions_turn_redeemable_after_the_lag_and_redeem_pays_pusd(
     _resolve(running, "winner-alice", "Yes")
     before = _positions(running, HOLDER.address)
     assert not before["rain/Yes"]["redeemable"]  # the indexer has not caught up yet
-    _until(lambda: _positions(running, HOLDER.address)["rain/Yes"]["redeemable"])
+    # each resolution has its own lag: wait for the later one too
+    _until(lambda: all(row["redeemable"] for row in _positions(running, HOLDER.address).values()))
     after = _positions(running, HOLDER.address)
     assert (after["rain/Yes"]["curPrice"], after["rain/No"]["curPrice"]) == (1, 0)
     assert after["rain/No"]["redeemable"] and after["winner-bob/Yes"]["curPrice"] == 0

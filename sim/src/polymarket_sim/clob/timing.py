@@ -4,19 +4,22 @@ it from the bot's), so HMAC checks, fault injection and routing count as the exc
 from __future__ import annotations
 
 import time
+from contextvars import ContextVar
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-RECEIVED = "polymarket_sim.received"
+# A context variable, not request storage: the handler runs in the middleware's task, and
+# typed request keys (web.RequestKey) only exist from aiohttp 3.14.
+_RECEIVED: ContextVar[float] = ContextVar("polymarket_sim_received")
 
 
 @web.middleware
 async def stamp_received(request: web.Request, handler: Handler) -> web.StreamResponse:
-    request[RECEIVED] = time.perf_counter()
+    _RECEIVED.set(time.perf_counter())
     return await handler(request)
 
 
-def since_received(request: web.Request) -> float:
-    """Seconds since the request reached the CLOB app."""
-    return time.perf_counter() - request[RECEIVED]
+def since_received() -> float:
+    """Seconds since the request being handled reached the CLOB app."""
+    return time.perf_counter() - _RECEIVED.get()

@@ -107,7 +107,7 @@ class Trading:
         try:
             result = self._submit(json.loads(body), key)
             reply = json_reply(result)
-            self.sim.order_seconds[result["orderID"]] = since_received(request)
+            self.sim.order_seconds[result["orderID"]] = since_received()
             return reply
         except OrderRejected as exc:
             return error_reply(exc.message, exc.status)
