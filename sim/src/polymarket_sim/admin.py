@@ -266,20 +266,21 @@ async def _trade(request: web.Request) -> web.Response:
     return web.json_response(result.as_dict(), status=201)
 
 
-async def _matches(request: web.Request) -> web.Response:
-    """Every match the exchange made, optionally for one address: the ground truth for tests."""
-    sim = _sim(request)
+def _queried_matches(request: web.Request) -> list[Match]:
+    """Every match the exchange made, or those of `?address=`."""
+    ledger = _sim(request).ledger
     address = request.query.get("address")
-    matches = sim.ledger.for_address(address) if address else list(sim.ledger.matches)
-    return web.json_response([match_dict(m) for m in matches])
+    return ledger.for_address(address) if address else list(ledger.matches)
+
+
+async def _matches(request: web.Request) -> web.Response:
+    """The queried matches: the ground truth for tests."""
+    return web.json_response([match_dict(m) for m in _queried_matches(request)])
 
 
 async def _matches_count(request: web.Request) -> web.Response:
     """How many matches `/matches` would return: for pollers that wait for a number (benches)."""
-    sim = _sim(request)
-    address = request.query.get("address")
-    count = len(sim.ledger.for_address(address) if address else sim.ledger.matches)
-    return web.json_response({"count": count})
+    return web.json_response({"count": len(_queried_matches(request))})
 
 
 async def _order_seconds(request: web.Request) -> web.Response:

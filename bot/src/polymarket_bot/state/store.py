@@ -90,7 +90,7 @@ class Store(ResolutionBooks, Reports):
             _create_private(self.path)
         self._lock = threading.RLock()
         self._batch_depth = 0
-        self._flusher: WalFlusher | None = None
+        self._flusher = WalFlusher(self.path)  # its thread starts on the first poke
         self._open: OpenIntents | None = None  # unresolved intents, for limits; None: unread
         # (unix time, what) of the last write the disk refused; None once a write succeeds
         self.write_error: tuple[float, str] | None = None
@@ -110,15 +110,13 @@ class Store(ResolutionBooks, Reports):
             # at rest NORMAL: most commits of a copy can be rebuilt from the exchange; a
             # durable one raises it to FULL for its own commit (see _tx and batch)
             self._db.execute("PRAGMA synchronous=NORMAL")
-            self._flusher = WalFlusher(self.path)
         except BaseException:
             self._db.close()
             raise
 
     def close(self) -> None:
         with self._lock:
-            if self._flusher is not None:
-                self._flusher.close()
+            self._flusher.close()
             self._db.close()
 
     def __enter__(self) -> Store:
@@ -146,7 +144,7 @@ class Store(ResolutionBooks, Reports):
                     self._rollback()
                     raise
                 self._db.execute("COMMIT")
-            if not durable and self._flusher is not None:
+            if not durable:
                 self._flusher.poke()
 
     @contextmanager
